@@ -1,0 +1,99 @@
+//! AEAD ciphers for record protection.
+
+use aws_lc_rs::aead;
+
+use crate::error::Error;
+
+pub const TAG_LEN: usize = 16;
+pub const NONCE_LEN: usize = 12;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AeadAlgorithm {
+    Aes128Gcm,
+    Aes256Gcm,
+    ChaCha20Poly1305,
+}
+
+impl AeadAlgorithm {
+    pub fn key_len(self) -> usize {
+        match self {
+            Self::Aes128Gcm => 16,
+            Self::Aes256Gcm | Self::ChaCha20Poly1305 => 32,
+        }
+    }
+
+    /// The number of records one key may protect (RFC 8446 §5.5; for
+    /// ChaCha20-Poly1305 the nonce space bounds it instead).
+    pub fn confidentiality_limit(self) -> u64 {
+        match self {
+            Self::Aes128Gcm | Self::Aes256Gcm => 1 << 24,
+            Self::ChaCha20Poly1305 => u64::MAX,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Aes128Gcm => "AES-128-GCM",
+            Self::Aes256Gcm => "AES-256-GCM",
+            Self::ChaCha20Poly1305 => "ChaCha20-Poly1305",
+        }
+    }
+
+    fn lc(self) -> &'static aead::Algorithm {
+        match self {
+            Self::Aes128Gcm => &aead::AES_128_GCM,
+            Self::Aes256Gcm => &aead::AES_256_GCM,
+            Self::ChaCha20Poly1305 => &aead::CHACHA20_POLY1305,
+        }
+    }
+}
+
+/// A keyed AEAD. The caller supplies a unique nonce per record.
+pub struct AeadKey(aead::LessSafeKey);
+
+impl AeadKey {
+    pub fn new(alg: AeadAlgorithm, key: &[u8]) -> Result<Self, Error> {
+        let key = aead::UnboundKey::new(alg.lc(), key).map_err(|_| Error::Internal("bad AEAD key length"))?;
+        Ok(Self(aead::LessSafeKey::new(key)))
+    }
+
+    /// Encrypts `buf[offset..]` in place and appends the tag.
+    pub fn seal(&self, nonce: [u8; NONCE_LEN], aad: &[u8], buf: &mut Vec<u8>, offset: usize) -> Result<(), Error> {
+        let tag = self
+            .0
+            .seal_in_place_separate_tag(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(aad), &mut buf[offset..])
+            .map_err(|_| Error::Internal("AEAD seal failed"))?;
+        buf.extend_from_slice(tag.as_ref());
+        Ok(())
+    }
+
+    /// Decrypts and authenticates `buf` (ciphertext ‖ tag) in place, returning
+    /// the plaintext length.
+    pub fn open(&self, nonce: [u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
+        self.0
+            .open_in_place(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(aad), buf)
+            .map(|plain| plain.len())
+            .map_err(|_| Error::DecryptError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_then_open_and_tamper() {
+        for alg in [AeadAlgorithm::Aes128Gcm, AeadAlgorithm::Aes256Gcm, AeadAlgorithm::ChaCha20Poly1305] {
+            let key = AeadKey::new(alg, &vec![7u8; alg.key_len()]).unwrap();
+            let mut buf = b"xxhello".to_vec();
+            key.seal([1; 12], b"aad", &mut buf, 2).unwrap();
+            assert_eq!(buf.len(), 7 + TAG_LEN);
+            let mut ct = buf[2..].to_vec();
+            let n = key.open([1; 12], b"aad", &mut ct).unwrap();
+            assert_eq!(&ct[..n], b"hello");
+            let mut bad = buf[2..].to_vec();
+            bad[0] ^= 1;
+            assert_eq!(key.open([1; 12], b"aad", &mut bad), Err(Error::DecryptError));
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The record layer: bytes from the network become records (the deframer),
+//! records are decrypted and authenticated (protection), handshake records
+//! are joined into messages (the joiner), and outgoing data is cut into
+//! records of at most 2^14 bytes (RFC 8446 §5.1).
+
+pub mod deframer;
+pub mod joiner;
+pub mod protect;
+
+use crate::error::{Error, InvalidMessage};
+use crate::msgs::enums::{ContentType, ProtocolVersion};
+
+/// RFC 8446 §5.1: TLSPlaintext.length MUST NOT exceed 2^14.
+pub const MAX_FRAGMENT_LEN: usize = 1 << 14;
+/// RFC 8446 §5.2: TLSCiphertext.length MUST NOT exceed 2^14 + 256.
+pub const MAX_TLS13_CIPHERTEXT_LEN: usize = MAX_FRAGMENT_LEN + 256;
+/// RFC 5246 §6.2.3: TLSCiphertext.length MUST NOT exceed 2^14 + 2048.
+pub const MAX_TLS12_CIPHERTEXT_LEN: usize = MAX_FRAGMENT_LEN + 2048;
+/// type (1) + legacy_record_version (2) + length (2).
+pub const HEADER_LEN: usize = 5;
+
+/// A record as it came off the wire: header fields and the (possibly
+/// encrypted) fragment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub typ: ContentType,
+    pub version: ProtocolVersion,
+    pub payload: Vec<u8>,
+}
+
+/// Writes a record header.
+pub fn write_header(out: &mut Vec<u8>, typ: ContentType, version: ProtocolVersion, len: usize) {
+    out.push(typ.to_wire());
+    out.extend_from_slice(&version.to_wire().to_be_bytes());
+    out.extend_from_slice(&(len as u16).to_be_bytes());
+}
+
+/// Checks a record header, before any of its body is read.
+pub fn check_header(typ: u8, version: u16, len: usize, max_len: usize) -> Result<ContentType, Error> {
+    let typ = ContentType::from_wire(typ);
+    // RFC 8446 §5: an unknown content type → unexpected_message.
+    if !typ.is_known() {
+        return Err(InvalidMessage::UnknownContentType(typ.to_wire()).into());
+    }
+    // RFC 8446 §5.1 legacy_record_version is ignored, but anything that is
+    // not 3.x is not TLS at all.
+    if version >> 8 != 0x03 {
+        return Err(InvalidMessage::InvalidRecordVersion(version).into());
+    }
+    // RFC 8446 §5.2 / RFC 5246 §6.2.3: longer records → record_overflow.
+    if len > max_len {
+        return Err(Error::RecordOverflow);
+    }
+    Ok(typ)
+}

@@ -1,0 +1,150 @@
+//! Record protection: one encrypter per sending direction, one decrypter per
+//! receiving direction, each with its own sequence number.
+
+use super::{write_header, Record, HEADER_LEN, MAX_FRAGMENT_LEN};
+use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
+use crate::error::{Error, PeerMisbehaved};
+use crate::msgs::enums::{ContentType, ProtocolVersion};
+
+/// Protects outgoing records.
+pub trait RecordEncrypter: Send + Sync {
+    /// Appends one protected record (header included) carrying `plain` of
+    /// type `typ`, protected with sequence number `seq`.
+    fn encrypt(&self, typ: ContentType, plain: &[u8], seq: u64, out: &mut Vec<u8>) -> Result<(), Error>;
+}
+
+/// Removes protection from incoming records.
+pub trait RecordDecrypter: Send + Sync {
+    /// Decrypts and authenticates `record` in place (payload becomes the
+    /// plaintext, typ the real content type).
+    fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error>;
+}
+
+/// RFC 8446 §5.3: the per-record nonce is the IV XORed with the sequence
+/// number, left-padded to the IV length.
+pub fn tls13_nonce(iv: &[u8; NONCE_LEN], seq: u64) -> [u8; NONCE_LEN] {
+    let mut nonce = *iv;
+    for (n, s) in nonce[NONCE_LEN - 8..].iter_mut().zip(seq.to_be_bytes()) {
+        *n ^= s;
+    }
+    nonce
+}
+
+/// TLS 1.3 record protection (RFC 8446 §5.2).
+pub struct Tls13Protection {
+    key: AeadKey,
+    iv: [u8; NONCE_LEN],
+}
+
+impl Tls13Protection {
+    pub fn new(key: AeadKey, iv: [u8; NONCE_LEN]) -> Self {
+        Self { key, iv }
+    }
+}
+
+impl RecordEncrypter for Tls13Protection {
+    fn encrypt(&self, typ: ContentType, plain: &[u8], seq: u64, out: &mut Vec<u8>) -> Result<(), Error> {
+        // TLSInnerPlaintext: content ‖ type (no padding); outer type is
+        // application_data and legacy_record_version 0x0303.
+        let len = plain.len() + 1 + TAG_LEN;
+        let start = out.len();
+        write_header(out, ContentType::ApplicationData, ProtocolVersion::TLSv1_2, len);
+        let aad: [u8; HEADER_LEN] = out[start..start + HEADER_LEN].try_into().map_err(|_| Error::Internal("header"))?;
+        let body = out.len();
+        out.extend_from_slice(plain);
+        out.push(typ.to_wire());
+        self.key.seal(tls13_nonce(&self.iv, seq), &aad, out, body)
+    }
+}
+
+impl RecordDecrypter for Tls13Protection {
+    fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error> {
+        // RFC 8446 §5.2: protected records are always application_data.
+        if record.typ != ContentType::ApplicationData {
+            return Err(Error::InappropriateMessage { expected: "an encrypted record", got: record.typ });
+        }
+        if record.payload.len() < TAG_LEN {
+            return Err(Error::DecryptError);
+        }
+        let mut aad = Vec::with_capacity(HEADER_LEN);
+        write_header(&mut aad, record.typ, record.version, record.payload.len());
+        let plain_len = self.key.open(tls13_nonce(&self.iv, seq), &aad, &mut record.payload)?;
+        record.payload.truncate(plain_len);
+        // RFC 8446 §5.4: strip zero padding; the last non-zero byte is the type.
+        let Some(type_at) = record.payload.iter().rposition(|&b| b != 0) else {
+            return Err(PeerMisbehaved::InnerPlaintextAllZero.into());
+        };
+        let typ = ContentType::from_wire(record.payload[type_at]);
+        record.payload.truncate(type_at);
+        // RFC 8446 §5.4: TLSInnerPlaintext must not exceed 2^14 + 1 octets.
+        if record.payload.len() > MAX_FRAGMENT_LEN {
+            return Err(Error::RecordOverflow);
+        }
+        record.typ = typ;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::aead::AeadAlgorithm;
+
+    fn pair() -> Tls13Protection {
+        Tls13Protection::new(AeadKey::new(AeadAlgorithm::Aes128Gcm, &[1; 16]).unwrap(), [2; 12])
+    }
+
+    fn record_of(wire: &[u8]) -> Record {
+        Record {
+            typ: ContentType::from_wire(wire[0]),
+            version: ProtocolVersion::from_wire(u16::from_be_bytes([wire[1], wire[2]])),
+            payload: wire[HEADER_LEN..].to_vec(),
+        }
+    }
+
+    #[test]
+    fn nonce_is_iv_xor_seq() {
+        let n = tls13_nonce(&[0xff; 12], 1);
+        assert_eq!(n[11], 0xfe);
+        assert_eq!(n[..11], [0xff; 11]);
+    }
+
+    #[test]
+    fn roundtrip_with_inner_type_and_padding() {
+        let p = pair();
+        let mut wire = Vec::new();
+        p.encrypt(ContentType::Handshake, b"hello", 7, &mut wire).unwrap();
+        assert_eq!(wire[0], 23);
+        let mut rec = record_of(&wire);
+        p.decrypt(&mut rec, 7).unwrap();
+        assert_eq!(rec.typ, ContentType::Handshake);
+        assert_eq!(rec.payload, b"hello");
+        // wrong sequence number → bad_record_mac
+        let mut rec = record_of(&wire);
+        assert_eq!(p.decrypt(&mut rec, 8), Err(Error::DecryptError));
+    }
+
+    #[test]
+    fn padding_is_removed_and_all_zero_refused() {
+        let p = pair();
+        // Build a padded inner plaintext by hand: "hi" ‖ type 23 ‖ 00 00 00.
+        let inner = [b'h', b'i', 23, 0, 0, 0];
+        let mut wire = Vec::new();
+        write_header(&mut wire, ContentType::ApplicationData, ProtocolVersion::TLSv1_2, inner.len() + TAG_LEN);
+        let aad = wire.clone();
+        wire.extend_from_slice(&inner);
+        p.key.seal(tls13_nonce(&p.iv, 0), &aad, &mut wire, HEADER_LEN).unwrap();
+        let mut rec = record_of(&wire);
+        p.decrypt(&mut rec, 0).unwrap();
+        assert_eq!((rec.typ, rec.payload.as_slice()), (ContentType::ApplicationData, &b"hi"[..]));
+
+        let inner = [0u8; 4];
+        let mut wire = Vec::new();
+        write_header(&mut wire, ContentType::ApplicationData, ProtocolVersion::TLSv1_2, inner.len() + TAG_LEN);
+        let aad = wire.clone();
+        wire.extend_from_slice(&inner);
+        p.key.seal(tls13_nonce(&p.iv, 0), &aad, &mut wire, HEADER_LEN).unwrap();
+        let mut rec = record_of(&wire);
+        assert_eq!(p.decrypt(&mut rec, 0), Err(PeerMisbehaved::InnerPlaintextAllZero.into()));
+    }
+}

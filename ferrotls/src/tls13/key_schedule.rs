@@ -1,0 +1,165 @@
+//! The TLS 1.3 key schedule (RFC 8446 §7.1), one type per stage:
+//!
+//! ```text
+//! EarlySecret ──(EC)DHE──▶ HandshakeSecret ──▶ MasterSecret
+//!                               │                    │
+//!                   client/server handshake   client/server application
+//!                   traffic secrets           traffic secrets, exporter,
+//!                                             resumption master secret
+//! ```
+//!
+//! Each stage is consumed to make the next, so application traffic keys can
+//! only come from a master secret, which can only come from a handshake
+//! secret that mixed in the key exchange.
+
+use crate::crypto::aead::NONCE_LEN;
+use crate::crypto::hash::HashAlgorithm;
+use crate::crypto::hkdf;
+use crate::crypto::Secret;
+use crate::suites::Tls13CipherSuite;
+
+/// RFC 8446 §7.1 HKDF-Expand-Label(Secret, Label, Context, Length).
+pub fn hkdf_expand_label(hash: HashAlgorithm, secret: &[u8], label: &[u8], context: &[u8], len: usize) -> Secret {
+    let out_len = (len as u16).to_be_bytes();
+    let label_len = [(6 + label.len()) as u8];
+    let context_len = [context.len() as u8];
+    let info: [&[u8]; 6] = [&out_len, &label_len, b"tls13 ", label, &context_len, context];
+    hkdf::expand(hash, secret, &info, len)
+}
+
+/// RFC 8446 §7.1 Derive-Secret(Secret, Label, Messages), given the
+/// transcript hash of Messages.
+pub fn derive_secret(hash: HashAlgorithm, secret: &[u8], label: &[u8], transcript_hash: &[u8]) -> Secret {
+    hkdf_expand_label(hash, secret, label, transcript_hash, hash.output_len())
+}
+
+/// Stage 1: HKDF-Extract(0, PSK or zeros).
+pub struct EarlySecret {
+    suite: &'static Tls13CipherSuite,
+    secret: Secret,
+}
+
+impl EarlySecret {
+    pub fn new(suite: &'static Tls13CipherSuite, psk: Option<&[u8]>) -> Self {
+        let zeros = vec![0u8; suite.hash.output_len()];
+        let secret = hkdf::extract(suite.hash, &zeros, psk.unwrap_or(&zeros));
+        Self { suite, secret }
+    }
+
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// binder_key for a resumption PSK (RFC 8446 §7.1, "res binder").
+    pub fn resumption_binder_key(&self) -> Secret {
+        let empty_hash = self.suite.hash.hash(&[]);
+        derive_secret(self.suite.hash, self.secret.expose(), b"res binder", &empty_hash)
+    }
+
+    /// Mixes in the (EC)DHE / KEM shared secret.
+    pub fn into_handshake(self, shared_secret: &[u8]) -> HandshakeSecret {
+        let salt = derive_empty(self.suite, &self.secret);
+        HandshakeSecret { suite: self.suite, secret: hkdf::extract(self.suite.hash, salt.expose(), shared_secret) }
+    }
+}
+
+/// Derive-Secret(secret, "derived", "").
+fn derive_empty(suite: &Tls13CipherSuite, secret: &Secret) -> Secret {
+    derive_secret(suite.hash, secret.expose(), b"derived", &suite.hash.hash(&[]))
+}
+
+/// Stage 2: the handshake secret.
+pub struct HandshakeSecret {
+    suite: &'static Tls13CipherSuite,
+    secret: Secret,
+}
+
+/// The two traffic secrets of one stage, one per direction.
+pub struct TrafficSecrets {
+    pub client: Secret,
+    pub server: Secret,
+}
+
+impl HandshakeSecret {
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// [sender]_handshake_traffic_secret, over ClientHello..ServerHello.
+    pub fn traffic_secrets(&self, hello_hash: &[u8]) -> TrafficSecrets {
+        let h = self.suite.hash;
+        TrafficSecrets {
+            client: derive_secret(h, self.secret.expose(), b"c hs traffic", hello_hash),
+            server: derive_secret(h, self.secret.expose(), b"s hs traffic", hello_hash),
+        }
+    }
+
+    pub fn into_master(self) -> MasterSecret {
+        let salt = derive_empty(self.suite, &self.secret);
+        let zeros = vec![0u8; self.suite.hash.output_len()];
+        MasterSecret { suite: self.suite, secret: hkdf::extract(self.suite.hash, salt.expose(), &zeros) }
+    }
+}
+
+/// Stage 3: the master secret.
+pub struct MasterSecret {
+    suite: &'static Tls13CipherSuite,
+    secret: Secret,
+}
+
+/// Application traffic secrets and the exporter master secret.
+pub struct ApplicationSecrets {
+    pub client: Secret,
+    pub server: Secret,
+    pub exporter: Secret,
+}
+
+impl MasterSecret {
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// Over ClientHello..server Finished.
+    pub fn application_secrets(&self, handshake_hash: &[u8]) -> ApplicationSecrets {
+        let h = self.suite.hash;
+        ApplicationSecrets {
+            client: derive_secret(h, self.secret.expose(), b"c ap traffic", handshake_hash),
+            server: derive_secret(h, self.secret.expose(), b"s ap traffic", handshake_hash),
+            exporter: derive_secret(h, self.secret.expose(), b"exp master", handshake_hash),
+        }
+    }
+
+    /// Over ClientHello..client Finished.
+    pub fn resumption_master_secret(&self, handshake_hash: &[u8]) -> Secret {
+        derive_secret(self.suite.hash, self.secret.expose(), b"res master", handshake_hash)
+    }
+}
+
+/// RFC 8446 §7.3: the write key and IV made from a traffic secret.
+pub struct TrafficKeys {
+    pub key: Secret,
+    pub iv: [u8; NONCE_LEN],
+}
+
+impl TrafficKeys {
+    pub fn derive(suite: &Tls13CipherSuite, traffic_secret: &Secret) -> Self {
+        let h = suite.hash;
+        let key = hkdf_expand_label(h, traffic_secret.expose(), b"key", &[], suite.aead.key_len());
+        let iv_secret = hkdf_expand_label(h, traffic_secret.expose(), b"iv", &[], NONCE_LEN);
+        let mut iv = [0u8; NONCE_LEN];
+        iv.copy_from_slice(iv_secret.expose());
+        Self { key, iv }
+    }
+}
+
+/// RFC 8446 §4.4.4: verify_data = HMAC(finished_key, transcript hash).
+pub fn finished_verify_data(suite: &Tls13CipherSuite, base_key: &Secret, transcript_hash: &[u8]) -> Vec<u8> {
+    let h = suite.hash;
+    let finished_key = hkdf_expand_label(h, base_key.expose(), b"finished", &[], h.output_len());
+    hkdf::hmac(h, finished_key.expose(), &[transcript_hash])
+}
+
+/// RFC 8446 §7.2: application_traffic_secret_N+1.
+pub fn next_traffic_secret(suite: &Tls13CipherSuite, secret: &Secret) -> Secret {
+    hkdf_expand_label(suite.hash, secret.expose(), b"traffic upd", &[], suite.hash.output_len())
+}
