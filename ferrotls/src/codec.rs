@@ -185,7 +185,10 @@ pub fn encode_prefixed(out: &mut Vec<u8>, prefix: LengthPrefix, body: impl FnOnc
     out.extend_from_slice(&[0u8; 3][..width]);
     body(out);
     let len = out.len() - at - width;
-    assert!(len <= prefix.max(), "encoded vector exceeds its length prefix");
+    assert!(
+        len <= prefix.max(),
+        "encoded vector exceeds its length prefix"
+    );
     let be = (len as u32).to_be_bytes();
     out[at..at + width].copy_from_slice(&be[4 - width..]);
 }
@@ -233,7 +236,10 @@ mod tests {
         encode_list(&mut out, LengthPrefix::U16, &[0x1301u16, 0x1302]);
         assert_eq!(out, [0, 4, 0x13, 1, 0x13, 2]);
         let mut r = Reader::new(&out);
-        assert_eq!(r.list::<u16>(LengthPrefix::U16).unwrap(), vec![0x1301, 0x1302]);
+        assert_eq!(
+            r.list::<u16>(LengthPrefix::U16).unwrap(),
+            vec![0x1301, 0x1302]
+        );
         let mut out = Vec::new();
         encode_opaque(&mut out, LengthPrefix::U24, &[9; 3]);
         assert_eq!(out, [0, 0, 3, 9, 9, 9]);

@@ -16,9 +16,15 @@ pub enum Error {
     /// The peer sent bytes that do not decode (→ decode_error).
     InvalidMessage(InvalidMessage),
     /// A record of a content type we do not expect now (→ unexpected_message).
-    InappropriateMessage { expected: &'static str, got: ContentType },
+    InappropriateMessage {
+        expected: &'static str,
+        got: ContentType,
+    },
     /// A handshake message we do not expect now (→ unexpected_message).
-    InappropriateHandshakeMessage { expected: &'static str, got: HandshakeType },
+    InappropriateHandshakeMessage {
+        expected: &'static str,
+        got: HandshakeType,
+    },
     /// The peer broke a rule of the protocol (alert depends on the rule).
     PeerMisbehaved(PeerMisbehaved),
     /// The peer and we have nothing in common (alert depends on what).
@@ -224,10 +230,16 @@ impl fmt::Display for Error {
         match self {
             Self::InvalidMessage(m) => write!(f, "peer sent a malformed message: {m}"),
             Self::InappropriateMessage { expected, got } => {
-                write!(f, "peer sent an unexpected {got} record (expected {expected})")
+                write!(
+                    f,
+                    "peer sent an unexpected {got} record (expected {expected})"
+                )
             }
             Self::InappropriateHandshakeMessage { expected, got } => {
-                write!(f, "peer sent an unexpected {got} message (expected {expected})")
+                write!(
+                    f,
+                    "peer sent an unexpected {got} message (expected {expected})"
+                )
             }
             Self::PeerMisbehaved(m) => write!(f, "peer misbehaved: {m}"),
             Self::PeerIncompatible(i) => write!(f, "peer is incompatible: {i}"),
@@ -266,8 +278,12 @@ impl fmt::Display for InvalidMessage {
 impl fmt::Display for PeerMisbehaved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::SentUnsolicitedExtension(e) => write!(f, "sent extension {e} that was not offered"),
-            Self::SentExtensionInWrongMessage(e) => write!(f, "sent extension {e} in the wrong message"),
+            Self::SentUnsolicitedExtension(e) => {
+                write!(f, "sent extension {e} that was not offered")
+            }
+            Self::SentExtensionInWrongMessage(e) => {
+                write!(f, "sent extension {e} in the wrong message")
+            }
             other => write!(f, "{other:?}"),
         }
     }
@@ -300,9 +316,13 @@ impl fmt::Display for CertificateError {
             Self::NotValidForName { expected } => {
                 write!(f, "certificate is not valid for name '{expected}'")
             }
-            Self::BadSignature => f.write_str("signature does not verify with the certificate's key"),
+            Self::BadSignature => {
+                f.write_str("signature does not verify with the certificate's key")
+            }
             Self::UnsupportedSignatureAlgorithm => f.write_str("unsupported signature algorithm"),
-            Self::InvalidPurpose => f.write_str("certificate is not valid for TLS server authentication"),
+            Self::InvalidPurpose => {
+                f.write_str("certificate is not valid for TLS server authentication")
+            }
             Self::Other(s) => f.write_str(s),
         }
     }
@@ -326,13 +346,25 @@ mod tests {
         let cases: &[(Error, Option<A>)] = &[
             (InvalidMessage::MessageTooShort.into(), Some(A::DecodeError)),
             (PeerMisbehaved::BadFinished.into(), Some(A::DecryptError)),
-            (PeerMisbehaved::SelectedUnofferedCipherSuite.into(), Some(A::IllegalParameter)),
-            (PeerIncompatible::NoCommonVersion.into(), Some(A::ProtocolVersion)),
-            (PeerIncompatible::NoCommonCipherSuite.into(), Some(A::HandshakeFailure)),
+            (
+                PeerMisbehaved::SelectedUnofferedCipherSuite.into(),
+                Some(A::IllegalParameter),
+            ),
+            (
+                PeerIncompatible::NoCommonVersion.into(),
+                Some(A::ProtocolVersion),
+            ),
+            (
+                PeerIncompatible::NoCommonCipherSuite.into(),
+                Some(A::HandshakeFailure),
+            ),
             (Error::DecryptError, Some(A::BadRecordMac)),
             (Error::RecordOverflow, Some(A::RecordOverflow)),
             (CertificateError::UnknownIssuer.into(), Some(A::UnknownCa)),
-            (CertificateError::Expired.into(), Some(A::CertificateExpired)),
+            (
+                CertificateError::Expired.into(),
+                Some(A::CertificateExpired),
+            ),
             (Error::NoApplicationProtocol, Some(A::NoApplicationProtocol)),
             (Error::AlertReceived(A::HandshakeFailure), None),
         ];
@@ -343,7 +375,13 @@ mod tests {
 
     #[test]
     fn messages_are_readable() {
-        let e: Error = CertificateError::NotValidForName { expected: "foo.example".into() }.into();
-        assert_eq!(e.to_string(), "invalid peer certificate: certificate is not valid for name 'foo.example'");
+        let e: Error = CertificateError::NotValidForName {
+            expected: "foo.example".into(),
+        }
+        .into();
+        assert_eq!(
+            e.to_string(),
+            "invalid peer certificate: certificate is not valid for name 'foo.example'"
+        );
     }
 }

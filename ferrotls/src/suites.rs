@@ -32,8 +32,11 @@ pub static TLS13_CHACHA20_POLY1305_SHA256: Tls13CipherSuite = Tls13CipherSuite {
 };
 
 /// Every TLS 1.3 suite we implement, in our default preference order.
-pub static TLS13_SUITES: &[&Tls13CipherSuite] =
-    &[&TLS13_AES_128_GCM_SHA256, &TLS13_AES_256_GCM_SHA384, &TLS13_CHACHA20_POLY1305_SHA256];
+pub static TLS13_SUITES: &[&Tls13CipherSuite] = &[
+    &TLS13_AES_128_GCM_SHA256,
+    &TLS13_AES_256_GCM_SHA384,
+    &TLS13_CHACHA20_POLY1305_SHA256,
+];
 
 pub fn tls13_suite(id: CipherSuite) -> Option<&'static Tls13CipherSuite> {
     TLS13_SUITES.iter().copied().find(|s| s.suite == id)

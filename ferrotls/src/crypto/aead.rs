@@ -53,15 +53,26 @@ pub struct AeadKey(aead::LessSafeKey);
 
 impl AeadKey {
     pub fn new(alg: AeadAlgorithm, key: &[u8]) -> Result<Self, Error> {
-        let key = aead::UnboundKey::new(alg.lc(), key).map_err(|_| Error::Internal("bad AEAD key length"))?;
+        let key = aead::UnboundKey::new(alg.lc(), key)
+            .map_err(|_| Error::Internal("bad AEAD key length"))?;
         Ok(Self(aead::LessSafeKey::new(key)))
     }
 
     /// Encrypts `buf[offset..]` in place and appends the tag.
-    pub fn seal(&self, nonce: [u8; NONCE_LEN], aad: &[u8], buf: &mut Vec<u8>, offset: usize) -> Result<(), Error> {
+    pub fn seal(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut Vec<u8>,
+        offset: usize,
+    ) -> Result<(), Error> {
         let tag = self
             .0
-            .seal_in_place_separate_tag(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(aad), &mut buf[offset..])
+            .seal_in_place_separate_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(aad),
+                &mut buf[offset..],
+            )
             .map_err(|_| Error::Internal("AEAD seal failed"))?;
         buf.extend_from_slice(tag.as_ref());
         Ok(())
@@ -71,7 +82,11 @@ impl AeadKey {
     /// the plaintext length.
     pub fn open(&self, nonce: [u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
         self.0
-            .open_in_place(aead::Nonce::assume_unique_for_key(nonce), aead::Aad::from(aad), buf)
+            .open_in_place(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(aad),
+                buf,
+            )
             .map(|plain| plain.len())
             .map_err(|_| Error::DecryptError)
     }
@@ -83,7 +98,11 @@ mod tests {
 
     #[test]
     fn seal_then_open_and_tamper() {
-        for alg in [AeadAlgorithm::Aes128Gcm, AeadAlgorithm::Aes256Gcm, AeadAlgorithm::ChaCha20Poly1305] {
+        for alg in [
+            AeadAlgorithm::Aes128Gcm,
+            AeadAlgorithm::Aes256Gcm,
+            AeadAlgorithm::ChaCha20Poly1305,
+        ] {
             let key = AeadKey::new(alg, &vec![7u8; alg.key_len()]).unwrap();
             let mut buf = b"xxhello".to_vec();
             key.seal([1; 12], b"aad", &mut buf, 2).unwrap();
@@ -93,7 +112,10 @@ mod tests {
             assert_eq!(&ct[..n], b"hello");
             let mut bad = buf[2..].to_vec();
             bad[0] ^= 1;
-            assert_eq!(key.open([1; 12], b"aad", &mut bad), Err(Error::DecryptError));
+            assert_eq!(
+                key.open([1; 12], b"aad", &mut bad),
+                Err(Error::DecryptError)
+            );
         }
     }
 }

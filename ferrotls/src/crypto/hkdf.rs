@@ -51,7 +51,9 @@ pub fn expand(alg: HashAlgorithm, prk: &[u8], info: &[&[u8]], len: usize) -> Sec
     let prk = hkdf::Prk::new_less_safe(hkdf_alg(alg), prk);
     let mut out = vec![0u8; len];
     // Only fails when len > 255 * HashLen, which our callers never ask for.
-    let filled = prk.expand(info, Len(len)).and_then(|okm| okm.fill(&mut out));
+    let filled = prk
+        .expand(info, Len(len))
+        .and_then(|okm| okm.fill(&mut out));
     debug_assert!(filled.is_ok());
     Secret::new(out)
 }
@@ -61,7 +63,10 @@ mod tests {
     use super::*;
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     /// RFC 5869 Appendix A.1, test case 1.

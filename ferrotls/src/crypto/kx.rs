@@ -46,9 +46,21 @@ pub struct Ecdh {
     public_len: usize,
 }
 
-pub static X25519: Ecdh = Ecdh { name: NamedGroup::X25519, alg: &agreement::X25519, public_len: 32 };
-pub static SECP256R1: Ecdh = Ecdh { name: NamedGroup::secp256r1, alg: &agreement::ECDH_P256, public_len: 65 };
-pub static SECP384R1: Ecdh = Ecdh { name: NamedGroup::secp384r1, alg: &agreement::ECDH_P384, public_len: 97 };
+pub static X25519: Ecdh = Ecdh {
+    name: NamedGroup::X25519,
+    alg: &agreement::X25519,
+    public_len: 32,
+};
+pub static SECP256R1: Ecdh = Ecdh {
+    name: NamedGroup::secp256r1,
+    alg: &agreement::ECDH_P256,
+    public_len: 65,
+};
+pub static SECP384R1: Ecdh = Ecdh {
+    name: NamedGroup::secp384r1,
+    alg: &agreement::ECDH_P384,
+    public_len: 97,
+};
 
 impl Ecdh {
     /// RFC 8446 §4.2.8.2: NIST curves use the uncompressed point form only;
@@ -70,20 +82,27 @@ struct EcdhShare {
 
 impl EcdhShare {
     fn new(group: Ecdh) -> Result<Self, Error> {
-        let private = agreement::PrivateKey::generate(group.alg).map_err(|_| Error::Internal("key generation failed"))?;
+        let private = agreement::PrivateKey::generate(group.alg)
+            .map_err(|_| Error::Internal("key generation failed"))?;
         let public = private
             .compute_public_key()
             .map_err(|_| Error::Internal("key generation failed"))?
             .as_ref()
             .to_vec();
-        Ok(Self { group, private, public })
+        Ok(Self {
+            group,
+            private,
+            public,
+        })
     }
 
     fn agree(&self, peer: &[u8]) -> Result<Secret, Error> {
         self.group.check_share(peer)?;
         let peer = agreement::UnparsedPublicKey::new(self.group.alg, peer);
         // RFC 8446 §7.4.2: an all-zero X25519 result is refused by aws-lc.
-        agreement::agree(&self.private, &peer, invalid_share(), |secret| Ok(Secret::from_slice(secret)))
+        agreement::agree(&self.private, &peer, invalid_share(), |secret| {
+            Ok(Secret::from_slice(secret))
+        })
     }
 }
 
@@ -140,11 +159,19 @@ impl KxGroup for HybridX25519MlKem768 {
     fn start(&self) -> Result<Box<dyn KxShare>, Error> {
         let fail = |_| Error::Internal("ML-KEM key generation failed");
         let mlkem = kem::DecapsulationKey::generate(&kem::ML_KEM_768).map_err(fail)?;
-        let encaps = mlkem.encapsulation_key().map_err(fail)?.key_bytes().map_err(fail)?;
+        let encaps = mlkem
+            .encapsulation_key()
+            .map_err(fail)?
+            .key_bytes()
+            .map_err(fail)?;
         let x25519 = EcdhShare::new(X25519)?;
         let mut public = encaps.as_ref().to_vec();
         public.extend_from_slice(&x25519.public);
-        Ok(Box::new(HybridShare { mlkem, x25519, public }))
+        Ok(Box::new(HybridShare {
+            mlkem,
+            x25519,
+            public,
+        }))
     }
 
     fn encapsulate(&self, client_share: &[u8]) -> Result<(Vec<u8>, Secret), Error> {
@@ -152,7 +179,8 @@ impl KxGroup for HybridX25519MlKem768 {
             return Err(invalid_share());
         }
         let (encaps, x25519_peer) = client_share.split_at(MLKEM768_ENCAPS_KEY_LEN);
-        let encaps = kem::EncapsulationKey::new(&kem::ML_KEM_768, encaps).map_err(|_| invalid_share())?;
+        let encaps =
+            kem::EncapsulationKey::new(&kem::ML_KEM_768, encaps).map_err(|_| invalid_share())?;
         let (ciphertext, mlkem_secret) = encaps.encapsulate().map_err(|_| invalid_share())?;
         let x25519 = EcdhShare::new(X25519)?;
         let x25519_secret = x25519.agree(x25519_peer)?;
@@ -176,7 +204,10 @@ impl KxShare for HybridShare {
             return Err(invalid_share());
         }
         let (ciphertext, x25519_peer) = peer_share.split_at(MLKEM768_CIPHERTEXT_LEN);
-        let mlkem_secret = self.mlkem.decapsulate(ciphertext.into()).map_err(|_| invalid_share())?;
+        let mlkem_secret = self
+            .mlkem
+            .decapsulate(ciphertext.into())
+            .map_err(|_| invalid_share())?;
         let x25519_secret = self.x25519.agree(x25519_peer)?;
         Ok(concat_secrets(mlkem_secret.as_ref(), &x25519_secret))
     }

@@ -33,10 +33,18 @@ pub fn load_private_key(der: &PrivateKeyDer<'_>) -> Result<Arc<dyn SigningKey>, 
         };
         pair.map(|pair| Arc::new(EcdsaKey { pair, scheme, name }) as Arc<dyn SigningKey>)
     };
-    if let Some(k) = ecdsa(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, SignatureScheme::ECDSA_NISTP256_SHA256, "ECDSA P-256") {
+    if let Some(k) = ecdsa(
+        &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        SignatureScheme::ECDSA_NISTP256_SHA256,
+        "ECDSA P-256",
+    ) {
         return Ok(k);
     }
-    if let Some(k) = ecdsa(&signature::ECDSA_P384_SHA384_ASN1_SIGNING, SignatureScheme::ECDSA_NISTP384_SHA384, "ECDSA P-384") {
+    if let Some(k) = ecdsa(
+        &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        SignatureScheme::ECDSA_NISTP384_SHA384,
+        "ECDSA P-384",
+    ) {
         return Ok(k);
     }
     if let PrivateKeyDer::Pkcs8(_) = der {
@@ -73,7 +81,10 @@ impl SigningKey for EcdsaKey {
     }
 
     fn sign(&self, _scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let sig = self.pair.sign(&SystemRandom::new(), message).map_err(sign_failed)?;
+        let sig = self
+            .pair
+            .sign(&SystemRandom::new(), message)
+            .map_err(sign_failed)?;
         Ok(sig.as_ref().to_vec())
     }
 
@@ -92,11 +103,18 @@ struct Ed25519Key(Ed25519KeyPair);
 
 impl SigningKey for Ed25519Key {
     fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<SignatureScheme> {
-        offered.contains(&SignatureScheme::ED25519).then_some(SignatureScheme::ED25519)
+        offered
+            .contains(&SignatureScheme::ED25519)
+            .then_some(SignatureScheme::ED25519)
     }
 
     fn sign(&self, _scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
-        Ok(self.0.try_sign(message).map_err(sign_failed)?.as_ref().to_vec())
+        Ok(self
+            .0
+            .try_sign(message)
+            .map_err(sign_failed)?
+            .as_ref()
+            .to_vec())
     }
 
     fn describe(&self) -> String {
@@ -138,7 +156,9 @@ impl SigningKey for RsaKey {
             _ => return Err(Error::Internal("RSA key asked for a non-RSA scheme")),
         };
         let mut sig = vec![0u8; self.0.public_modulus_len()];
-        self.0.sign(padding, &SystemRandom::new(), message, &mut sig).map_err(sign_failed)?;
+        self.0
+            .sign(padding, &SystemRandom::new(), message, &mut sig)
+            .map_err(sign_failed)?;
         Ok(sig)
     }
 

@@ -31,8 +31,16 @@ type Algs = &'static [&'static dyn SignatureVerificationAlgorithm];
 static P256_SHA256: Algs = &[algs::ECDSA_P256_SHA256];
 static P384_SHA384: Algs = &[algs::ECDSA_P384_SHA384];
 static P521_SHA512: Algs = &[algs::ECDSA_P521_SHA512];
-static ANY_CURVE_SHA256: Algs = &[algs::ECDSA_P256_SHA256, algs::ECDSA_P384_SHA256, algs::ECDSA_P521_SHA256];
-static ANY_CURVE_SHA384: Algs = &[algs::ECDSA_P256_SHA384, algs::ECDSA_P384_SHA384, algs::ECDSA_P521_SHA384];
+static ANY_CURVE_SHA256: Algs = &[
+    algs::ECDSA_P256_SHA256,
+    algs::ECDSA_P384_SHA256,
+    algs::ECDSA_P521_SHA256,
+];
+static ANY_CURVE_SHA384: Algs = &[
+    algs::ECDSA_P256_SHA384,
+    algs::ECDSA_P384_SHA384,
+    algs::ECDSA_P521_SHA384,
+];
 static ED25519: Algs = &[algs::ED25519];
 static PSS_SHA256: Algs = &[algs::RSA_PSS_2048_8192_SHA256_LEGACY_KEY];
 static PSS_SHA384: Algs = &[algs::RSA_PSS_2048_8192_SHA384_LEGACY_KEY];

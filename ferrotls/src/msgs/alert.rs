@@ -12,11 +12,17 @@ pub struct Alert {
 
 impl Alert {
     pub fn fatal(description: AlertDescription) -> Self {
-        Self { level: AlertLevel::Fatal, description }
+        Self {
+            level: AlertLevel::Fatal,
+            description,
+        }
     }
 
     pub fn close_notify() -> Self {
-        Self { level: AlertLevel::Warning, description: AlertDescription::CloseNotify }
+        Self {
+            level: AlertLevel::Warning,
+            description: AlertDescription::CloseNotify,
+        }
     }
 }
 
@@ -27,6 +33,9 @@ impl Codec for Alert {
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
-        Ok(Self { level: AlertLevel::read(r)?, description: AlertDescription::read(r)? })
+        Ok(Self {
+            level: AlertLevel::read(r)?,
+            description: AlertDescription::read(r)?,
+        })
     }
 }

@@ -300,10 +300,22 @@ mod tests {
 
     #[test]
     fn names_and_values_roundtrip() {
-        assert_eq!(CipherSuite::from_name("tls_aes_128_gcm_sha256"), Some(CipherSuite::TLS_AES_128_GCM_SHA256));
-        assert_eq!(NamedGroup::from_name("X25519MLKEM768").map(|g| g.to_wire()), Some(0x11ec));
+        assert_eq!(
+            CipherSuite::from_name("tls_aes_128_gcm_sha256"),
+            Some(CipherSuite::TLS_AES_128_GCM_SHA256)
+        );
+        assert_eq!(
+            NamedGroup::from_name("X25519MLKEM768").map(|g| g.to_wire()),
+            Some(0x11ec)
+        );
         assert_eq!(NamedGroup::from_wire(0x0a0a), NamedGroup::Unknown(0x0a0a));
-        assert_eq!(AlertDescription::from_wire(120).to_string(), "no_application_protocol");
-        assert_eq!(ExtensionType::Unknown(0x1a1a).to_string(), "unknown ExtensionType(0x1a1a)");
+        assert_eq!(
+            AlertDescription::from_wire(120).to_string(),
+            "no_application_protocol"
+        );
+        assert_eq!(
+            ExtensionType::Unknown(0x1a1a).to_string(),
+            "unknown ExtensionType(0x1a1a)"
+        );
     }
 }

@@ -8,7 +8,9 @@ use rustls_pki_types::DnsName;
 
 use crate::codec::{encode_list, encode_opaque, encode_prefixed, Codec, LengthPrefix, Reader};
 use crate::error::InvalidMessage;
-use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme};
+use crate::msgs::enums::{
+    ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
+};
 
 /// More than this many extensions in one message is refused: real stacks
 /// send a few dozen at most.
@@ -158,7 +160,10 @@ impl OfferedPsks {
         if identities.is_empty() || binders.is_empty() {
             return Err(InvalidMessage::EmptyList("pre_shared_key"));
         }
-        Ok(Self { identities, binders })
+        Ok(Self {
+            identities,
+            binders,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>) {
@@ -206,22 +211,34 @@ impl ClientExtensions {
             use ExtensionType as E;
             match typ {
                 E::ServerName => x.server_name = read_server_name(body)?,
-                E::SupportedGroups => x.supported_groups = Some(body.nonempty_list(LengthPrefix::U16, "supported_groups")?),
+                E::SupportedGroups => {
+                    x.supported_groups =
+                        Some(body.nonempty_list(LengthPrefix::U16, "supported_groups")?)
+                }
                 E::SignatureAlgorithms => {
-                    x.signature_algorithms = Some(body.nonempty_list(LengthPrefix::U16, "signature_algorithms")?)
+                    x.signature_algorithms =
+                        Some(body.nonempty_list(LengthPrefix::U16, "signature_algorithms")?)
                 }
                 E::SignatureAlgorithmsCert => {
-                    x.signature_algorithms_cert = Some(body.nonempty_list(LengthPrefix::U16, "signature_algorithms_cert")?)
+                    x.signature_algorithms_cert =
+                        Some(body.nonempty_list(LengthPrefix::U16, "signature_algorithms_cert")?)
                 }
                 E::SupportedVersions => {
-                    x.supported_versions = Some(body.nonempty_list(LengthPrefix::U8, "supported_versions")?)
+                    x.supported_versions =
+                        Some(body.nonempty_list(LengthPrefix::U8, "supported_versions")?)
                 }
                 E::KeyShare => x.key_shares = Some(body.list(LengthPrefix::U16)?),
                 E::Alpn => x.alpn = Some(read_protocol_names(body)?),
                 E::Cookie => x.cookie = Some(read_cookie(body)?),
-                E::PskKeyExchangeModes => x.psk_modes = Some(body.nonempty_list(LengthPrefix::U8, "psk_key_exchange_modes")?),
+                E::PskKeyExchangeModes => {
+                    x.psk_modes =
+                        Some(body.nonempty_list(LengthPrefix::U8, "psk_key_exchange_modes")?)
+                }
                 E::EarlyData => x.early_data = true,
-                E::EcPointFormats => x.ec_point_formats = Some(body.nonempty_list(LengthPrefix::U8, "ec_point_formats")?),
+                E::EcPointFormats => {
+                    x.ec_point_formats =
+                        Some(body.nonempty_list(LengthPrefix::U8, "ec_point_formats")?)
+                }
                 E::RenegotiationInfo => x.renegotiation_info = Some(body.opaque(LengthPrefix::U8)?),
                 E::ExtendedMasterSecret => x.extended_master_secret = true,
                 E::EncryptThenMac => x.encrypt_then_mac = true,
@@ -235,7 +252,9 @@ impl ClientExtensions {
         })?;
         // RFC 8446 §4.2.11: pre_shared_key MUST be the last extension.
         if x.pre_shared_key.is_some() && x.received.last() != Some(&ExtensionType::PreSharedKey) {
-            return Err(InvalidMessage::InvalidValue("pre_shared_key is not the last extension"));
+            return Err(InvalidMessage::InvalidValue(
+                "pre_shared_key is not the last extension",
+            ));
         }
         Ok(x)
     }
@@ -250,13 +269,19 @@ impl ClientExtensions {
                 write_extension(o, E::ExtendedMasterSecret, |_| {});
             }
             if let Some(ri) = &self.renegotiation_info {
-                write_extension(o, E::RenegotiationInfo, |b| encode_opaque(b, LengthPrefix::U8, ri));
+                write_extension(o, E::RenegotiationInfo, |b| {
+                    encode_opaque(b, LengthPrefix::U8, ri)
+                });
             }
             if let Some(groups) = &self.supported_groups {
-                write_extension(o, E::SupportedGroups, |b| encode_list(b, LengthPrefix::U16, groups));
+                write_extension(o, E::SupportedGroups, |b| {
+                    encode_list(b, LengthPrefix::U16, groups)
+                });
             }
             if let Some(formats) = &self.ec_point_formats {
-                write_extension(o, E::EcPointFormats, |b| encode_list(b, LengthPrefix::U8, formats));
+                write_extension(o, E::EcPointFormats, |b| {
+                    encode_list(b, LengthPrefix::U8, formats)
+                });
             }
             if let Some(ticket) = &self.session_ticket {
                 write_extension(o, E::SessionTicket, |b| b.extend_from_slice(ticket));
@@ -268,22 +293,34 @@ impl ClientExtensions {
                 write_extension(o, E::EncryptThenMac, |_| {});
             }
             if let Some(algs) = &self.signature_algorithms {
-                write_extension(o, E::SignatureAlgorithms, |b| encode_list(b, LengthPrefix::U16, algs));
+                write_extension(o, E::SignatureAlgorithms, |b| {
+                    encode_list(b, LengthPrefix::U16, algs)
+                });
             }
             if let Some(algs) = &self.signature_algorithms_cert {
-                write_extension(o, E::SignatureAlgorithmsCert, |b| encode_list(b, LengthPrefix::U16, algs));
+                write_extension(o, E::SignatureAlgorithmsCert, |b| {
+                    encode_list(b, LengthPrefix::U16, algs)
+                });
             }
             if let Some(shares) = &self.key_shares {
-                write_extension(o, E::KeyShare, |b| encode_list(b, LengthPrefix::U16, shares));
+                write_extension(o, E::KeyShare, |b| {
+                    encode_list(b, LengthPrefix::U16, shares)
+                });
             }
             if let Some(modes) = &self.psk_modes {
-                write_extension(o, E::PskKeyExchangeModes, |b| encode_list(b, LengthPrefix::U8, modes));
+                write_extension(o, E::PskKeyExchangeModes, |b| {
+                    encode_list(b, LengthPrefix::U8, modes)
+                });
             }
             if let Some(versions) = &self.supported_versions {
-                write_extension(o, E::SupportedVersions, |b| encode_list(b, LengthPrefix::U8, versions));
+                write_extension(o, E::SupportedVersions, |b| {
+                    encode_list(b, LengthPrefix::U8, versions)
+                });
             }
             if let Some(cookie) = &self.cookie {
-                write_extension(o, E::Cookie, |b| encode_opaque(b, LengthPrefix::U16, cookie));
+                write_extension(o, E::Cookie, |b| {
+                    encode_opaque(b, LengthPrefix::U16, cookie)
+                });
             }
             if self.early_data {
                 write_extension(o, E::EarlyData, |_| {});
@@ -341,7 +378,9 @@ impl ServerExtensions {
         x.received = read_extension_block(r, |typ, body| {
             use ExtensionType as E;
             match typ {
-                E::KeyShare if msg == ServerMessage::HelloRetryRequest => x.selected_group = Some(NamedGroup::read(body)?),
+                E::KeyShare if msg == ServerMessage::HelloRetryRequest => {
+                    x.selected_group = Some(NamedGroup::read(body)?)
+                }
                 E::KeyShare => x.key_share = Some(KeyShareEntry::read(body)?),
                 E::SupportedVersions => x.supported_version = Some(ProtocolVersion::read(body)?),
                 E::Cookie => x.cookie = Some(read_cookie(body)?),
@@ -350,14 +389,22 @@ impl ServerExtensions {
                     // RFC 7301 §3.1: the server's list contains exactly one name.
                     let mut names = read_protocol_names(body)?;
                     if names.len() != 1 {
-                        return Err(InvalidMessage::InvalidLength("ALPN: server must select one protocol"));
+                        return Err(InvalidMessage::InvalidLength(
+                            "ALPN: server must select one protocol",
+                        ));
                     }
                     x.alpn = names.pop();
                 }
                 E::ServerName => x.server_name_ack = true,
-                E::SupportedGroups => x.supported_groups = Some(body.nonempty_list(LengthPrefix::U16, "supported_groups")?),
+                E::SupportedGroups => {
+                    x.supported_groups =
+                        Some(body.nonempty_list(LengthPrefix::U16, "supported_groups")?)
+                }
                 E::EarlyData => x.early_data = true,
-                E::EcPointFormats => x.ec_point_formats = Some(body.nonempty_list(LengthPrefix::U8, "ec_point_formats")?),
+                E::EcPointFormats => {
+                    x.ec_point_formats =
+                        Some(body.nonempty_list(LengthPrefix::U8, "ec_point_formats")?)
+                }
                 E::RenegotiationInfo => x.renegotiation_info = Some(body.opaque(LengthPrefix::U8)?),
                 E::ExtendedMasterSecret => x.extended_master_secret = true,
                 E::EncryptThenMac => x.encrypt_then_mac = true,
@@ -384,7 +431,9 @@ impl ServerExtensions {
                 write_extension(o, E::KeyShare, |b| group.encode(b));
             }
             if let Some(cookie) = &self.cookie {
-                write_extension(o, E::Cookie, |b| encode_opaque(b, LengthPrefix::U16, cookie));
+                write_extension(o, E::Cookie, |b| {
+                    encode_opaque(b, LengthPrefix::U16, cookie)
+                });
             }
             if let Some(index) = self.pre_shared_key {
                 write_extension(o, E::PreSharedKey, |b| index.encode(b));
@@ -393,13 +442,17 @@ impl ServerExtensions {
                 write_extension(o, E::ServerName, |_| {});
             }
             if let Some(proto) = &self.alpn {
-                write_extension(o, E::Alpn, |b| write_protocol_names(b, core::slice::from_ref(proto)));
+                write_extension(o, E::Alpn, |b| {
+                    write_protocol_names(b, core::slice::from_ref(proto))
+                });
             }
             if self.early_data {
                 write_extension(o, E::EarlyData, |_| {});
             }
             if let Some(ri) = &self.renegotiation_info {
-                write_extension(o, E::RenegotiationInfo, |b| encode_opaque(b, LengthPrefix::U8, ri));
+                write_extension(o, E::RenegotiationInfo, |b| {
+                    encode_opaque(b, LengthPrefix::U8, ri)
+                });
             }
             if self.extended_master_secret {
                 write_extension(o, E::ExtendedMasterSecret, |_| {});
@@ -408,7 +461,9 @@ impl ServerExtensions {
                 write_extension(o, E::EncryptThenMac, |_| {});
             }
             if let Some(formats) = &self.ec_point_formats {
-                write_extension(o, E::EcPointFormats, |b| encode_list(b, LengthPrefix::U8, formats));
+                write_extension(o, E::EcPointFormats, |b| {
+                    encode_list(b, LengthPrefix::U8, formats)
+                });
             }
             if self.session_ticket_ack {
                 write_extension(o, E::SessionTicket, |_| {});
@@ -437,7 +492,10 @@ mod tests {
             supported_groups: Some(vec![NamedGroup::X25519, NamedGroup::secp256r1]),
             signature_algorithms: Some(vec![SignatureScheme::ED25519]),
             supported_versions: Some(vec![ProtocolVersion::TLSv1_3]),
-            key_shares: Some(vec![KeyShareEntry { group: NamedGroup::X25519, payload: vec![1; 32] }]),
+            key_shares: Some(vec![KeyShareEntry {
+                group: NamedGroup::X25519,
+                payload: vec![1; 32],
+            }]),
             alpn: Some(vec![b"h2".to_vec(), b"http/1.1".to_vec()]),
             psk_modes: Some(vec![PskKeyExchangeMode::PskDheKe]),
             cookie: Some(vec![5; 10]),
@@ -459,7 +517,10 @@ mod tests {
         let mut bytes = vec![0u8, (block.len() - 2) as u8];
         bytes.extend_from_slice(&block[2..]);
         let err = ClientExtensions::read(&mut Reader::new(&bytes)).unwrap_err();
-        assert_eq!(err, InvalidMessage::DuplicateExtension(ExtensionType::SupportedVersions));
+        assert_eq!(
+            err,
+            InvalidMessage::DuplicateExtension(ExtensionType::SupportedVersions)
+        );
     }
 
     #[test]
@@ -478,8 +539,13 @@ mod tests {
     fn server_alpn_must_name_one_protocol() {
         let mut out = Vec::new();
         encode_prefixed(&mut out, LengthPrefix::U16, |o| {
-            write_extension(o, ExtensionType::Alpn, |b| write_protocol_names(b, &[b"h2".to_vec(), b"x".to_vec()]))
+            write_extension(o, ExtensionType::Alpn, |b| {
+                write_protocol_names(b, &[b"h2".to_vec(), b"x".to_vec()])
+            })
         });
-        assert!(ServerExtensions::read(&mut Reader::new(&out), ServerMessage::EncryptedExtensions).is_err());
+        assert!(
+            ServerExtensions::read(&mut Reader::new(&out), ServerMessage::EncryptedExtensions)
+                .is_err()
+        );
     }
 }

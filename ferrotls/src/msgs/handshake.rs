@@ -3,16 +3,20 @@
 
 use rustls_pki_types::CertificateDer;
 
-use crate::codec::{encode_list, encode_opaque, encode_prefixed, put_u24, Codec, LengthPrefix, Reader};
+use crate::codec::{
+    encode_list, encode_opaque, encode_prefixed, put_u24, Codec, LengthPrefix, Reader,
+};
 use crate::error::InvalidMessage;
-use crate::msgs::enums::{CipherSuite, ExtensionType, HandshakeType, KeyUpdateRequest, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    CipherSuite, ExtensionType, HandshakeType, KeyUpdateRequest, ProtocolVersion, SignatureScheme,
+};
 use crate::msgs::extensions::{ClientExtensions, ServerExtensions, ServerMessage};
 
 /// RFC 8446 §4.1.3: the ServerHello.random that marks a HelloRetryRequest
 /// (SHA-256 of "HelloRetryRequest").
 pub const HRR_RANDOM: [u8; 32] = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11,
-    0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
 /// RFC 8446 §4.1.2 legacy_session_id<0..32>.
@@ -61,7 +65,14 @@ impl Codec for ClientHello {
             true => ClientExtensions::read(r)?,
             false => ClientExtensions::default(),
         };
-        Ok(Self { legacy_version, random, session_id, cipher_suites, compression_methods, extensions })
+        Ok(Self {
+            legacy_version,
+            random,
+            session_id,
+            cipher_suites,
+            compression_methods,
+            extensions,
+        })
     }
 }
 
@@ -106,7 +117,14 @@ impl Codec for ServerHello {
             true => ServerExtensions::read(r, kind)?,
             false => ServerExtensions::default(),
         };
-        Ok(Self { legacy_version, random, session_id, cipher_suite, compression_method, extensions })
+        Ok(Self {
+            legacy_version,
+            random,
+            session_id,
+            cipher_suite,
+            compression_method,
+            extensions,
+        })
     }
 }
 
@@ -150,9 +168,14 @@ impl Codec for Certificate13 {
             }
             let extensions = list.opaque(LengthPrefix::U16)?;
             if entries.len() == MAX_CERTIFICATES {
-                return Err(InvalidMessage::InvalidLength("certificate_list: too many certificates"));
+                return Err(InvalidMessage::InvalidLength(
+                    "certificate_list: too many certificates",
+                ));
             }
-            entries.push(CertificateEntry { cert: CertificateDer::from(cert), extensions });
+            entries.push(CertificateEntry {
+                cert: CertificateDer::from(cert),
+                extensions,
+            });
         }
         Ok(Self { context, entries })
     }
@@ -168,14 +191,20 @@ pub struct CertificateRequest13 {
 impl Codec for CertificateRequest13 {
     fn encode(&self, out: &mut Vec<u8>) {
         encode_opaque(out, LengthPrefix::U8, &self.context);
-        let x = ClientExtensions { signature_algorithms: Some(self.signature_algorithms.clone()), ..Default::default() };
+        let x = ClientExtensions {
+            signature_algorithms: Some(self.signature_algorithms.clone()),
+            ..Default::default()
+        };
         x.encode(out);
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
         let context = r.opaque(LengthPrefix::U8)?;
         let x = ClientExtensions::read(r)?;
-        Ok(Self { context, signature_algorithms: x.signature_algorithms.unwrap_or_default() })
+        Ok(Self {
+            context,
+            signature_algorithms: x.signature_algorithms.unwrap_or_default(),
+        })
     }
 }
 
@@ -242,7 +271,9 @@ impl Codec for NewSessionTicket13 {
             let typ = exts.u16()?;
             let mut body = exts.sub(LengthPrefix::U16)?;
             if seen.contains(&typ) {
-                return Err(InvalidMessage::DuplicateExtension(ExtensionType::from_wire(typ)));
+                return Err(InvalidMessage::DuplicateExtension(
+                    ExtensionType::from_wire(typ),
+                ));
             }
             seen.push(typ);
             if typ == 42 {
@@ -250,7 +281,13 @@ impl Codec for NewSessionTicket13 {
                 body.expect_empty("early_data extension")?;
             }
         }
-        Ok(Self { lifetime, age_add, nonce, ticket, max_early_data })
+        Ok(Self {
+            lifetime,
+            age_add,
+            nonce,
+            ticket,
+            max_early_data,
+        })
     }
 }
 
@@ -300,7 +337,9 @@ impl HandshakePayload {
             Self::Certificate13(m) => m.encode(out),
             Self::CertificateRequest13(m) => m.encode(out),
             Self::CertificateVerify(m) => m.encode(out),
-            Self::Finished(v) | Self::MessageHash(v) | Self::Opaque(_, v) => out.extend_from_slice(v),
+            Self::Finished(v) | Self::MessageHash(v) | Self::Opaque(_, v) => {
+                out.extend_from_slice(v)
+            }
             Self::NewSessionTicket13(m) => m.encode(out),
             Self::KeyUpdate(r) => r.encode(out),
             Self::EndOfEarlyData => {}
@@ -320,14 +359,20 @@ impl HandshakePayload {
                     false => Self::ServerHello(sh),
                 }
             }
-            HandshakeType::EncryptedExtensions => {
-                Self::EncryptedExtensions(ServerExtensions::read(&mut r, ServerMessage::EncryptedExtensions)?)
-            }
+            HandshakeType::EncryptedExtensions => Self::EncryptedExtensions(
+                ServerExtensions::read(&mut r, ServerMessage::EncryptedExtensions)?,
+            ),
             HandshakeType::Certificate => Self::Certificate13(Certificate13::read(&mut r)?),
-            HandshakeType::CertificateRequest => Self::CertificateRequest13(CertificateRequest13::read(&mut r)?),
-            HandshakeType::CertificateVerify => Self::CertificateVerify(DigitallySigned::read(&mut r)?),
+            HandshakeType::CertificateRequest => {
+                Self::CertificateRequest13(CertificateRequest13::read(&mut r)?)
+            }
+            HandshakeType::CertificateVerify => {
+                Self::CertificateVerify(DigitallySigned::read(&mut r)?)
+            }
             HandshakeType::Finished => Self::Finished(r.rest().to_vec()),
-            HandshakeType::NewSessionTicket => Self::NewSessionTicket13(NewSessionTicket13::read(&mut r)?),
+            HandshakeType::NewSessionTicket => {
+                Self::NewSessionTicket13(NewSessionTicket13::read(&mut r)?)
+            }
             HandshakeType::KeyUpdate => {
                 let req = KeyUpdateRequest::read(&mut r)?;
                 // RFC 8446 §4.6.3: other values → illegal_parameter.
@@ -382,7 +427,10 @@ impl HandshakeMessage {
         let mut encoding = vec![HandshakeType::MessageHash.to_wire()];
         put_u24(&mut encoding, hash.len() as u32);
         encoding.extend_from_slice(&hash);
-        Self { payload: HandshakePayload::MessageHash(hash), encoding }
+        Self {
+            payload: HandshakePayload::MessageHash(hash),
+            encoding,
+        }
     }
 }
 
@@ -401,7 +449,10 @@ mod tests {
             compression_methods: vec![0],
             extensions: ClientExtensions {
                 supported_versions: Some(vec![ProtocolVersion::TLSv1_3]),
-                key_shares: Some(vec![KeyShareEntry { group: NamedGroup::X25519, payload: vec![9; 32] }]),
+                key_shares: Some(vec![KeyShareEntry {
+                    group: NamedGroup::X25519,
+                    payload: vec![9; 32],
+                }]),
                 // What decoding records: the types in wire order.
                 received: vec![ExtensionType::KeyShare, ExtensionType::SupportedVersions],
                 ..Default::default()
@@ -415,8 +466,10 @@ mod tests {
         let back = HandshakeMessage::read_tls13(msg.encoding.clone()).unwrap();
         assert_eq!(back.payload, msg.payload);
         // Every truncation of the body (with the header's length fixed up)
-        // is a decode error, never a panic.
-        for cut in HANDSHAKE_HEADER_LEN..msg.encoding.len() {
+        // is a decode error, never a panic — except the cut right before
+        // the extension block, which is a valid extension-less hello.
+        let no_extensions = msg.encoding.len() - 2 - (4 + 36) - (4 + 5);
+        for cut in (HANDSHAKE_HEADER_LEN..msg.encoding.len()).filter(|&c| c != no_extensions) {
             let mut short = msg.encoding[..cut].to_vec();
             let len = (cut - HANDSHAKE_HEADER_LEN) as u32;
             short[1..4].copy_from_slice(&len.to_be_bytes()[1..]);
@@ -451,9 +504,15 @@ mod tests {
     fn certificate_roundtrip() {
         let c = Certificate13 {
             context: vec![],
-            entries: vec![CertificateEntry { cert: CertificateDer::from(vec![0x30, 0]), extensions: vec![] }],
+            entries: vec![CertificateEntry {
+                cert: CertificateDer::from(vec![0x30, 0]),
+                extensions: vec![],
+            }],
         };
         let msg = HandshakeMessage::build(HandshakePayload::Certificate13(c.clone()));
-        assert_eq!(HandshakeMessage::read_tls13(msg.encoding).unwrap().payload, HandshakePayload::Certificate13(c));
+        assert_eq!(
+            HandshakeMessage::read_tls13(msg.encoding).unwrap().payload,
+            HandshakePayload::Certificate13(c)
+        );
     }
 }

@@ -22,7 +22,11 @@ pub struct Deframer {
 
 impl Default for Deframer {
     fn default() -> Self {
-        Self { buf: Vec::new(), used: 0, max_len: MAX_TLS12_CIPHERTEXT_LEN }
+        Self {
+            buf: Vec::new(),
+            used: 0,
+            max_len: MAX_TLS12_CIPHERTEXT_LEN,
+        }
     }
 }
 
@@ -36,7 +40,9 @@ impl Deframer {
         self.compact();
         let have = self.buf.len();
         if have >= MAX_BUFFERED {
-            return Err(io::Error::other("TLS input buffer full: call process_new_packets first"));
+            return Err(io::Error::other(
+                "TLS input buffer full: call process_new_packets first",
+            ));
         }
         let want = READ_SIZE.min(MAX_BUFFERED - have);
         self.buf.resize(have + want, 0);
@@ -75,7 +81,11 @@ impl Deframer {
         }
         let payload = avail[HEADER_LEN..HEADER_LEN + len].to_vec();
         self.used += HEADER_LEN + len;
-        Ok(Some(Record { typ, version: ProtocolVersion::from_wire(version), payload }))
+        Ok(Some(Record {
+            typ,
+            version: ProtocolVersion::from_wire(version),
+            payload,
+        }))
     }
 
     /// Bytes received but not yet returned as records.
@@ -116,7 +126,10 @@ mod tests {
         assert_eq!(d.pop(), Err(InvalidMessage::UnknownContentType(99).into()));
         let mut d = Deframer::default();
         d.push(&[22, 9, 9, 0, 1, 0]);
-        assert_eq!(d.pop(), Err(InvalidMessage::InvalidRecordVersion(0x0909).into()));
+        assert_eq!(
+            d.pop(),
+            Err(InvalidMessage::InvalidRecordVersion(0x0909).into())
+        );
         let mut d = Deframer::default();
         d.set_max_record_len(super::super::MAX_TLS13_CIPHERTEXT_LEN);
         d.push(&[23, 3, 3, 0x41, 0x01]);

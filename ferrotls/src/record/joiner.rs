@@ -14,7 +14,10 @@ pub struct Joiner {
 
 impl Joiner {
     pub fn new(max_message: usize) -> Self {
-        Self { buf: Vec::new(), max_message }
+        Self {
+            buf: Vec::new(),
+            max_message,
+        }
     }
 
     pub fn push(&mut self, fragment: &[u8]) {
@@ -64,6 +67,9 @@ mod tests {
     fn oversized_messages_are_refused_before_buffering() {
         let mut j = Joiner::new(100);
         j.push(&[11, 0, 0, 101]);
-        assert_eq!(j.pop(), Err(InvalidMessage::HandshakeMessageTooLarge.into()));
+        assert_eq!(
+            j.pop(),
+            Err(InvalidMessage::HandshakeMessageTooLarge.into())
+        );
     }
 }

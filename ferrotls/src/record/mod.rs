@@ -36,7 +36,12 @@ pub fn write_header(out: &mut Vec<u8>, typ: ContentType, version: ProtocolVersio
 }
 
 /// Checks a record header, before any of its body is read.
-pub fn check_header(typ: u8, version: u16, len: usize, max_len: usize) -> Result<ContentType, Error> {
+pub fn check_header(
+    typ: u8,
+    version: u16,
+    len: usize,
+    max_len: usize,
+) -> Result<ContentType, Error> {
     let typ = ContentType::from_wire(typ);
     // RFC 8446 §5: an unknown content type → unexpected_message.
     if !typ.is_known() {

@@ -10,7 +10,13 @@ use crate::msgs::enums::{ContentType, ProtocolVersion};
 pub trait RecordEncrypter: Send + Sync {
     /// Appends one protected record (header included) carrying `plain` of
     /// type `typ`, protected with sequence number `seq`.
-    fn encrypt(&self, typ: ContentType, plain: &[u8], seq: u64, out: &mut Vec<u8>) -> Result<(), Error>;
+    fn encrypt(
+        &self,
+        typ: ContentType,
+        plain: &[u8],
+        seq: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error>;
 }
 
 /// Removes protection from incoming records.
@@ -43,13 +49,26 @@ impl Tls13Protection {
 }
 
 impl RecordEncrypter for Tls13Protection {
-    fn encrypt(&self, typ: ContentType, plain: &[u8], seq: u64, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn encrypt(
+        &self,
+        typ: ContentType,
+        plain: &[u8],
+        seq: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         // TLSInnerPlaintext: content ‖ type (no padding); outer type is
         // application_data and legacy_record_version 0x0303.
         let len = plain.len() + 1 + TAG_LEN;
         let start = out.len();
-        write_header(out, ContentType::ApplicationData, ProtocolVersion::TLSv1_2, len);
-        let aad: [u8; HEADER_LEN] = out[start..start + HEADER_LEN].try_into().map_err(|_| Error::Internal("header"))?;
+        write_header(
+            out,
+            ContentType::ApplicationData,
+            ProtocolVersion::TLSv1_2,
+            len,
+        );
+        let aad: [u8; HEADER_LEN] = out[start..start + HEADER_LEN]
+            .try_into()
+            .map_err(|_| Error::Internal("header"))?;
         let body = out.len();
         out.extend_from_slice(plain);
         out.push(typ.to_wire());
@@ -61,14 +80,19 @@ impl RecordDecrypter for Tls13Protection {
     fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error> {
         // RFC 8446 §5.2: protected records are always application_data.
         if record.typ != ContentType::ApplicationData {
-            return Err(Error::InappropriateMessage { expected: "an encrypted record", got: record.typ });
+            return Err(Error::InappropriateMessage {
+                expected: "an encrypted record",
+                got: record.typ,
+            });
         }
         if record.payload.len() < TAG_LEN {
             return Err(Error::DecryptError);
         }
         let mut aad = Vec::with_capacity(HEADER_LEN);
         write_header(&mut aad, record.typ, record.version, record.payload.len());
-        let plain_len = self.key.open(tls13_nonce(&self.iv, seq), &aad, &mut record.payload)?;
+        let plain_len = self
+            .key
+            .open(tls13_nonce(&self.iv, seq), &aad, &mut record.payload)?;
         record.payload.truncate(plain_len);
         // RFC 8446 §5.4: strip zero padding; the last non-zero byte is the type.
         let Some(type_at) = record.payload.iter().rposition(|&b| b != 0) else {
@@ -91,7 +115,10 @@ mod tests {
     use crate::crypto::aead::AeadAlgorithm;
 
     fn pair() -> Tls13Protection {
-        Tls13Protection::new(AeadKey::new(AeadAlgorithm::Aes128Gcm, &[1; 16]).unwrap(), [2; 12])
+        Tls13Protection::new(
+            AeadKey::new(AeadAlgorithm::Aes128Gcm, &[1; 16]).unwrap(),
+            [2; 12],
+        )
     }
 
     fn record_of(wire: &[u8]) -> Record {
@@ -113,7 +140,8 @@ mod tests {
     fn roundtrip_with_inner_type_and_padding() {
         let p = pair();
         let mut wire = Vec::new();
-        p.encrypt(ContentType::Handshake, b"hello", 7, &mut wire).unwrap();
+        p.encrypt(ContentType::Handshake, b"hello", 7, &mut wire)
+            .unwrap();
         assert_eq!(wire[0], 23);
         let mut rec = record_of(&wire);
         p.decrypt(&mut rec, 7).unwrap();
@@ -130,21 +158,41 @@ mod tests {
         // Build a padded inner plaintext by hand: "hi" ‖ type 23 ‖ 00 00 00.
         let inner = [b'h', b'i', 23, 0, 0, 0];
         let mut wire = Vec::new();
-        write_header(&mut wire, ContentType::ApplicationData, ProtocolVersion::TLSv1_2, inner.len() + TAG_LEN);
+        write_header(
+            &mut wire,
+            ContentType::ApplicationData,
+            ProtocolVersion::TLSv1_2,
+            inner.len() + TAG_LEN,
+        );
         let aad = wire.clone();
         wire.extend_from_slice(&inner);
-        p.key.seal(tls13_nonce(&p.iv, 0), &aad, &mut wire, HEADER_LEN).unwrap();
+        p.key
+            .seal(tls13_nonce(&p.iv, 0), &aad, &mut wire, HEADER_LEN)
+            .unwrap();
         let mut rec = record_of(&wire);
         p.decrypt(&mut rec, 0).unwrap();
-        assert_eq!((rec.typ, rec.payload.as_slice()), (ContentType::ApplicationData, &b"hi"[..]));
+        assert_eq!(
+            (rec.typ, rec.payload.as_slice()),
+            (ContentType::ApplicationData, &b"hi"[..])
+        );
 
         let inner = [0u8; 4];
         let mut wire = Vec::new();
-        write_header(&mut wire, ContentType::ApplicationData, ProtocolVersion::TLSv1_2, inner.len() + TAG_LEN);
+        write_header(
+            &mut wire,
+            ContentType::ApplicationData,
+            ProtocolVersion::TLSv1_2,
+            inner.len() + TAG_LEN,
+        );
         let aad = wire.clone();
         wire.extend_from_slice(&inner);
-        p.key.seal(tls13_nonce(&p.iv, 0), &aad, &mut wire, HEADER_LEN).unwrap();
+        p.key
+            .seal(tls13_nonce(&p.iv, 0), &aad, &mut wire, HEADER_LEN)
+            .unwrap();
         let mut rec = record_of(&wire);
-        assert_eq!(p.decrypt(&mut rec, 0), Err(PeerMisbehaved::InnerPlaintextAllZero.into()));
+        assert_eq!(
+            p.decrypt(&mut rec, 0),
+            Err(PeerMisbehaved::InnerPlaintextAllZero.into())
+        );
     }
 }

@@ -19,17 +19,35 @@ use crate::crypto::Secret;
 use crate::suites::Tls13CipherSuite;
 
 /// RFC 8446 §7.1 HKDF-Expand-Label(Secret, Label, Context, Length).
-pub fn hkdf_expand_label(hash: HashAlgorithm, secret: &[u8], label: &[u8], context: &[u8], len: usize) -> Secret {
+pub fn hkdf_expand_label(
+    hash: HashAlgorithm,
+    secret: &[u8],
+    label: &[u8],
+    context: &[u8],
+    len: usize,
+) -> Secret {
     let out_len = (len as u16).to_be_bytes();
     let label_len = [(6 + label.len()) as u8];
     let context_len = [context.len() as u8];
-    let info: [&[u8]; 6] = [&out_len, &label_len, b"tls13 ", label, &context_len, context];
+    let info: [&[u8]; 6] = [
+        &out_len,
+        &label_len,
+        b"tls13 ",
+        label,
+        &context_len,
+        context,
+    ];
     hkdf::expand(hash, secret, &info, len)
 }
 
 /// RFC 8446 §7.1 Derive-Secret(Secret, Label, Messages), given the
 /// transcript hash of Messages.
-pub fn derive_secret(hash: HashAlgorithm, secret: &[u8], label: &[u8], transcript_hash: &[u8]) -> Secret {
+pub fn derive_secret(
+    hash: HashAlgorithm,
+    secret: &[u8],
+    label: &[u8],
+    transcript_hash: &[u8],
+) -> Secret {
     hkdf_expand_label(hash, secret, label, transcript_hash, hash.output_len())
 }
 
@@ -53,19 +71,32 @@ impl EarlySecret {
     /// binder_key for a resumption PSK (RFC 8446 §7.1, "res binder").
     pub fn resumption_binder_key(&self) -> Secret {
         let empty_hash = self.suite.hash.hash(&[]);
-        derive_secret(self.suite.hash, self.secret.expose(), b"res binder", &empty_hash)
+        derive_secret(
+            self.suite.hash,
+            self.secret.expose(),
+            b"res binder",
+            &empty_hash,
+        )
     }
 
     /// Mixes in the (EC)DHE / KEM shared secret.
     pub fn into_handshake(self, shared_secret: &[u8]) -> HandshakeSecret {
         let salt = derive_empty(self.suite, &self.secret);
-        HandshakeSecret { suite: self.suite, secret: hkdf::extract(self.suite.hash, salt.expose(), shared_secret) }
+        HandshakeSecret {
+            suite: self.suite,
+            secret: hkdf::extract(self.suite.hash, salt.expose(), shared_secret),
+        }
     }
 }
 
 /// Derive-Secret(secret, "derived", "").
 fn derive_empty(suite: &Tls13CipherSuite, secret: &Secret) -> Secret {
-    derive_secret(suite.hash, secret.expose(), b"derived", &suite.hash.hash(&[]))
+    derive_secret(
+        suite.hash,
+        secret.expose(),
+        b"derived",
+        &suite.hash.hash(&[]),
+    )
 }
 
 /// Stage 2: the handshake secret.
@@ -97,7 +128,10 @@ impl HandshakeSecret {
     pub fn into_master(self) -> MasterSecret {
         let salt = derive_empty(self.suite, &self.secret);
         let zeros = vec![0u8; self.suite.hash.output_len()];
-        MasterSecret { suite: self.suite, secret: hkdf::extract(self.suite.hash, salt.expose(), &zeros) }
+        MasterSecret {
+            suite: self.suite,
+            secret: hkdf::extract(self.suite.hash, salt.expose(), &zeros),
+        }
     }
 }
 
@@ -131,7 +165,12 @@ impl MasterSecret {
 
     /// Over ClientHello..client Finished.
     pub fn resumption_master_secret(&self, handshake_hash: &[u8]) -> Secret {
-        derive_secret(self.suite.hash, self.secret.expose(), b"res master", handshake_hash)
+        derive_secret(
+            self.suite.hash,
+            self.secret.expose(),
+            b"res master",
+            handshake_hash,
+        )
     }
 }
 
@@ -144,7 +183,13 @@ pub struct TrafficKeys {
 impl TrafficKeys {
     pub fn derive(suite: &Tls13CipherSuite, traffic_secret: &Secret) -> Self {
         let h = suite.hash;
-        let key = hkdf_expand_label(h, traffic_secret.expose(), b"key", &[], suite.aead.key_len());
+        let key = hkdf_expand_label(
+            h,
+            traffic_secret.expose(),
+            b"key",
+            &[],
+            suite.aead.key_len(),
+        );
         let iv_secret = hkdf_expand_label(h, traffic_secret.expose(), b"iv", &[], NONCE_LEN);
         let mut iv = [0u8; NONCE_LEN];
         iv.copy_from_slice(iv_secret.expose());
@@ -153,7 +198,11 @@ impl TrafficKeys {
 }
 
 /// RFC 8446 §4.4.4: verify_data = HMAC(finished_key, transcript hash).
-pub fn finished_verify_data(suite: &Tls13CipherSuite, base_key: &Secret, transcript_hash: &[u8]) -> Vec<u8> {
+pub fn finished_verify_data(
+    suite: &Tls13CipherSuite,
+    base_key: &Secret,
+    transcript_hash: &[u8],
+) -> Vec<u8> {
     let h = suite.hash;
     let finished_key = hkdf_expand_label(h, base_key.expose(), b"finished", &[], h.output_len());
     hkdf::hmac(h, finished_key.expose(), &[transcript_hash])
@@ -161,5 +210,11 @@ pub fn finished_verify_data(suite: &Tls13CipherSuite, base_key: &Secret, transcr
 
 /// RFC 8446 §7.2: application_traffic_secret_N+1.
 pub fn next_traffic_secret(suite: &Tls13CipherSuite, secret: &Secret) -> Secret {
-    hkdf_expand_label(suite.hash, secret.expose(), b"traffic upd", &[], suite.hash.output_len())
+    hkdf_expand_label(
+        suite.hash,
+        secret.expose(),
+        b"traffic upd",
+        &[],
+        suite.hash.output_len(),
+    )
 }
