@@ -160,6 +160,7 @@ impl Error {
             Self::PeerMisbehaved(m) => match m {
                 M::BadCertificateVerifySignature | M::BadFinished => A::DecryptError,
                 M::IllegalChangeCipherSpec
+                | M::SecondHelloRetryRequest
                 | M::TooManyChangeCipherSpecs
                 | M::TooManyEmptyRecords
                 | M::TooManyWarningAlerts
@@ -188,7 +189,6 @@ impl Error {
                 CertificateError::Expired | CertificateError::NotValidYet => A::CertificateExpired,
                 CertificateError::UnknownIssuer => A::UnknownCa,
                 CertificateError::Revoked => A::CertificateRevoked,
-                CertificateError::BadSignature => A::DecryptError,
                 CertificateError::UnsupportedSignatureAlgorithm => A::UnsupportedCertificate,
                 _ => A::BadCertificate,
             },

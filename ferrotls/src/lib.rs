@@ -1,5 +1,11 @@
 //! ferrotls: TLS 1.3 and TLS 1.2, client and server, with the session's
 //! keys and handshake made visible on request.
+//!
+//! The core is sans-I/O: feed it bytes with
+//! [`ConnectionCommon::read_tls`], call
+//! [`ConnectionCommon::process_new_packets`], and send what
+//! [`ConnectionCommon::write_tls`] gives you. [`Stream`] and
+//! [`StreamOwned`] do that over blocking sockets.
 #![forbid(unsafe_code)]
 
 pub mod codec;
@@ -8,6 +14,28 @@ pub mod error;
 pub mod msgs;
 pub mod record;
 pub mod suites;
+pub mod time;
 pub mod tls13;
+pub mod verify;
 
-pub use error::Error;
+mod client;
+mod conn;
+mod server;
+mod stream;
+mod transcript;
+
+pub use client::{ClientConfig, ClientConnection};
+pub use conn::{ConnectionCommon, IoState, Reader, Writer};
+pub use error::{CertificateError, Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
+pub use msgs::enums::{
+    AlertDescription, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+pub use server::{
+    CertifiedKey, ClientHelloInfo, ResolvesServerCert, ServerConfig, ServerConnection,
+    SingleCertResolver, SniResolver,
+};
+pub use stream::{Stream, StreamOwned};
+pub use verify::{RootCertStore, ServerCertVerifier, WebPkiServerVerifier};
+
+/// Re-exported so users need not depend on `rustls-pki-types` directly.
+pub use rustls_pki_types as pki_types;

@@ -100,7 +100,7 @@ impl EcdhShare {
         self.group.check_share(peer)?;
         let peer = agreement::UnparsedPublicKey::new(self.group.alg, peer);
         // RFC 8446 §7.4.2: an all-zero X25519 result is refused by aws-lc.
-        agreement::agree(&self.private, &peer, invalid_share(), |secret| {
+        agreement::agree(&self.private, peer, invalid_share(), |secret| {
             Ok(Secret::from_slice(secret))
         })
     }

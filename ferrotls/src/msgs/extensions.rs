@@ -205,6 +205,31 @@ pub struct ClientExtensions {
 }
 
 impl ClientExtensions {
+    /// Whether this ClientHello carries an extension of type `typ`; a server
+    /// may only answer with extensions the client offered (RFC 8446 §4.2).
+    pub fn contains(&self, typ: ExtensionType) -> bool {
+        use ExtensionType as E;
+        match typ {
+            E::ServerName => self.server_name.is_some(),
+            E::SupportedGroups => self.supported_groups.is_some(),
+            E::SignatureAlgorithms => self.signature_algorithms.is_some(),
+            E::SignatureAlgorithmsCert => self.signature_algorithms_cert.is_some(),
+            E::SupportedVersions => self.supported_versions.is_some(),
+            E::KeyShare => self.key_shares.is_some(),
+            E::Alpn => self.alpn.is_some(),
+            E::Cookie => self.cookie.is_some(),
+            E::PskKeyExchangeModes => self.psk_modes.is_some(),
+            E::EarlyData => self.early_data,
+            E::EcPointFormats => self.ec_point_formats.is_some(),
+            E::RenegotiationInfo => self.renegotiation_info.is_some(),
+            E::ExtendedMasterSecret => self.extended_master_secret,
+            E::EncryptThenMac => self.encrypt_then_mac,
+            E::SessionTicket => self.session_ticket.is_some(),
+            E::PreSharedKey => self.pre_shared_key.is_some(),
+            _ => false,
+        }
+    }
+
     pub fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
         let mut x = Self::default();
         x.received = read_extension_block(r, |typ, body| {
@@ -440,6 +465,11 @@ impl ServerExtensions {
             }
             if self.server_name_ack {
                 write_extension(o, E::ServerName, |_| {});
+            }
+            if let Some(groups) = &self.supported_groups {
+                write_extension(o, E::SupportedGroups, |b| {
+                    encode_list(b, LengthPrefix::U16, groups)
+                });
             }
             if let Some(proto) = &self.alpn {
                 write_extension(o, E::Alpn, |b| {

@@ -291,7 +291,9 @@ impl Codec for NewSessionTicket13 {
     }
 }
 
-/// The body of a handshake message, decoded.
+/// The body of a handshake message, decoded. (Hellos are large; each is
+/// moved a handful of times per handshake, so they are not boxed.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HandshakePayload {
     ClientHello(ClientHello),

@@ -141,11 +141,8 @@ mod tests {
         let mut d = Deframer::default();
         let mut endless = io::repeat(0x17);
         let mut total = 0;
-        loop {
-            match d.read(&mut endless) {
-                Ok(n) => total += n,
-                Err(_) => break,
-            }
+        while let Ok(n) = d.read(&mut endless) {
+            total += n;
         }
         assert!(total <= MAX_BUFFERED);
     }

@@ -1,0 +1,335 @@
+//! The client's ClientHello, and its reading of ServerHello and
+//! HelloRetryRequest (RFC 8446 §4.1).
+
+use std::sync::Arc;
+
+use rustls_pki_types::ServerName;
+
+use super::config::ClientConfig;
+use super::tls13;
+use crate::conn::{inappropriate, CommonState, Message, State};
+use crate::crypto::kx::{self, KxShare};
+use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::msgs::enums::{ExtensionType, ProtocolVersion, PskKeyExchangeMode};
+use crate::msgs::extensions::{ClientExtensions, KeyShareEntry, ServerExtensions};
+use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload, ServerHello};
+use crate::suites::{tls13_suite, Tls13CipherSuite};
+use crate::transcript::{Transcript, TranscriptBuffer};
+
+/// What every client state needs to know about the connection.
+pub(super) struct ClientContext {
+    pub config: Arc<ClientConfig>,
+    pub server_name: ServerName<'static>,
+    /// The ClientHello as last sent: the server's answers are checked
+    /// against what it offered.
+    pub hello: ClientHello,
+}
+
+pub(super) fn start_handshake(
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    common: &mut CommonState,
+) -> Result<Box<dyn State>, Error> {
+    let mut random = [0u8; 32];
+    config.random.fill(&mut random)?;
+    // RFC 8446 Appendix D.4: a non-empty legacy_session_id turns on
+    // middlebox compatibility mode.
+    let mut session_id = vec![0u8; 32];
+    config.random.fill(&mut session_id)?;
+
+    let shares = config
+        .initial_key_share_groups()
+        .into_iter()
+        .map(|g| {
+            kx::group(g)
+                .ok_or(Error::Internal("configured group not implemented"))?
+                .start()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let hello = ClientHello {
+        legacy_version: ProtocolVersion::TLSv1_2,
+        random,
+        session_id,
+        cipher_suites: config.cipher_suites.clone(),
+        compression_methods: vec![0],
+        extensions: hello_extensions(&config, &server_name, &shares),
+    };
+    let msg = HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone()));
+    let mut transcript = TranscriptBuffer::default();
+    transcript.add(&msg);
+    common.send_handshake(&msg);
+    common.seen_client_hello = true;
+
+    let cx = ClientContext {
+        config,
+        server_name,
+        hello,
+    };
+    Ok(Box::new(ExpectServerHello {
+        cx,
+        shares,
+        transcript: HelloTranscript::Buffered(transcript),
+        retry: None,
+    }))
+}
+
+fn hello_extensions(
+    config: &ClientConfig,
+    server_name: &ServerName<'_>,
+    shares: &[Box<dyn KxShare>],
+) -> ClientExtensions {
+    // RFC 6066 §3: SNI carries DNS names only, never IP literals.
+    let sni = match server_name {
+        ServerName::DnsName(name) if config.enable_sni => Some(name.to_owned()),
+        _ => None,
+    };
+    let schemes = config
+        .verifier
+        .supported_schemes()
+        .into_iter()
+        .filter(|s| s.usable_in_tls13())
+        .collect();
+    ClientExtensions {
+        server_name: sni,
+        supported_groups: Some(config.groups.clone()),
+        signature_algorithms: Some(schemes),
+        supported_versions: Some(vec![ProtocolVersion::TLSv1_3]),
+        key_shares: Some(shares.iter().map(|s| key_share_entry(s.as_ref())).collect()),
+        alpn: (!config.alpn_protocols.is_empty()).then(|| config.alpn_protocols.clone()),
+        psk_modes: Some(vec![PskKeyExchangeMode::PskDheKe]),
+        ..Default::default()
+    }
+}
+
+fn key_share_entry(share: &dyn KxShare) -> KeyShareEntry {
+    KeyShareEntry {
+        group: share.group(),
+        payload: share.public().to_vec(),
+    }
+}
+
+/// The transcript before ServerHello: bytes until a HelloRetryRequest names
+/// the hash.
+enum HelloTranscript {
+    Buffered(TranscriptBuffer),
+    Hashed(Transcript),
+}
+
+impl HelloTranscript {
+    fn into_hash(self, suite: &Tls13CipherSuite) -> Transcript {
+        match self {
+            Self::Buffered(b) => b.start_hash(suite.hash),
+            Self::Hashed(t) => t,
+        }
+    }
+}
+
+/// Waiting for ServerHello (or HelloRetryRequest).
+struct ExpectServerHello {
+    cx: ClientContext,
+    shares: Vec<Box<dyn KxShare>>,
+    transcript: HelloTranscript,
+    /// The suite a HelloRetryRequest chose, once one was received.
+    retry: Option<&'static Tls13CipherSuite>,
+}
+
+impl State for ExpectServerHello {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let msg = msg.into_handshake("ServerHello")?;
+        match &msg.payload {
+            HandshakePayload::ServerHello(sh) => self.handle_server_hello(cx, sh, &msg),
+            HandshakePayload::HelloRetryRequest(hrr) => self.handle_retry(cx, hrr, &msg),
+            _ => Err(inappropriate(&msg, "ServerHello")),
+        }
+    }
+}
+
+/// RFC 8446 §4.2: which extensions each server message may carry.
+const SERVER_HELLO_EXTENSIONS: &[ExtensionType] = &[
+    ExtensionType::KeyShare,
+    ExtensionType::PreSharedKey,
+    ExtensionType::SupportedVersions,
+];
+const RETRY_EXTENSIONS: &[ExtensionType] = &[
+    ExtensionType::KeyShare,
+    ExtensionType::Cookie,
+    ExtensionType::SupportedVersions,
+];
+
+/// RFC 8446 §4.2: a recognised extension in the wrong message is an
+/// illegal_parameter; one we did not offer is an unsupported_extension.
+pub(super) fn check_server_extensions(
+    received: &[ExtensionType],
+    offered: &ClientExtensions,
+    allowed: &[ExtensionType],
+) -> Result<(), Error> {
+    for &typ in received {
+        if typ.is_known() && !allowed.contains(&typ) {
+            return Err(PeerMisbehaved::SentExtensionInWrongMessage(typ).into());
+        }
+        // RFC 8446 §4.1.4: a HelloRetryRequest may carry a cookie unasked.
+        if !offered.contains(typ) && typ != ExtensionType::Cookie {
+            return Err(PeerMisbehaved::SentUnsolicitedExtension(typ).into());
+        }
+    }
+    Ok(())
+}
+
+impl ExpectServerHello {
+    /// Checks shared by ServerHello and HelloRetryRequest (RFC 8446 §4.1.3,
+    /// §4.1.4); returns the chosen suite.
+    fn check_hello(&self, sh: &ServerHello) -> Result<&'static Tls13CipherSuite, Error> {
+        // RFC 8446 §4.2.1: a TLS 1.3 server selects 0x0304 in
+        // supported_versions; without it the server speaks TLS 1.2 or older.
+        match sh.extensions.supported_version {
+            None => return Err(PeerIncompatible::NoCommonVersion.into()),
+            Some(ProtocolVersion::TLSv1_3) => {}
+            Some(_) => return Err(PeerMisbehaved::SelectedUnofferedVersion.into()),
+        }
+        // RFC 8446 §4.1.3: legacy_version is 0x0303.
+        if sh.legacy_version != ProtocolVersion::TLSv1_2 {
+            return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
+        }
+        // RFC 8446 §4.1.3: legacy_session_id_echo must match what we sent.
+        if sh.session_id != self.cx.hello.session_id {
+            return Err(PeerMisbehaved::WrongSessionIdEcho.into());
+        }
+        // RFC 8446 §4.1.3: legacy_compression_method is 0.
+        if sh.compression_method != 0 {
+            return Err(PeerMisbehaved::NonZeroCompression.into());
+        }
+        // RFC 8446 §4.1.3: a suite we did not offer → illegal_parameter.
+        let suite = self
+            .cx
+            .hello
+            .cipher_suites
+            .contains(&sh.cipher_suite)
+            .then(|| tls13_suite(sh.cipher_suite))
+            .flatten()
+            .ok_or(PeerMisbehaved::SelectedUnofferedCipherSuite)?;
+        // RFC 8446 §4.1.4: ServerHello must keep the HelloRetryRequest's suite.
+        if self.retry.is_some_and(|r| r.suite != suite.suite) {
+            return Err(PeerMisbehaved::SelectedUnofferedCipherSuite.into());
+        }
+        Ok(suite)
+    }
+
+    fn handle_server_hello(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        sh: &ServerHello,
+        msg: &HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let suite = self.check_hello(sh)?;
+        check_server_extensions(
+            &sh.extensions.received,
+            &self.cx.hello.extensions,
+            SERVER_HELLO_EXTENSIONS,
+        )?;
+        // We offered no PSK, so the key share is mandatory (RFC 8446 §4.2.8).
+        let server_share = sh
+            .extensions
+            .key_share
+            .as_ref()
+            .ok_or(PeerIncompatible::MissingExtension(ExtensionType::KeyShare))?;
+        // RFC 8446 §4.2.8: the server's share must be for a group we sent a share for.
+        let sent_ccs = self.retry.is_some();
+        let Self {
+            cx: ccx,
+            shares,
+            transcript,
+            ..
+        } = *self;
+        let our_share = shares
+            .into_iter()
+            .find(|s| s.group() == server_share.group)
+            .ok_or(PeerMisbehaved::SelectedUnofferedGroup)?;
+        let group = our_share.group();
+        let shared_secret = our_share.decapsulate(&server_share.payload)?;
+
+        let mut transcript = transcript.into_hash(suite);
+        transcript.add(msg);
+        cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
+        cx.negotiated.suite = Some(suite.suite);
+        cx.negotiated.group = Some(group);
+        tls13::after_server_hello(ccx, cx, suite, transcript, &shared_secret, sent_ccs)
+    }
+
+    fn handle_retry(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        hrr: &ServerHello,
+        msg: &HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        // RFC 8446 §4.1.4: a second HelloRetryRequest → unexpected_message.
+        if self.retry.is_some() {
+            return Err(PeerMisbehaved::SecondHelloRetryRequest.into());
+        }
+        let suite = self.check_hello(hrr)?;
+        check_server_extensions(
+            &hrr.extensions.received,
+            &self.cx.hello.extensions,
+            RETRY_EXTENSIONS,
+        )?;
+        let ext: &ServerExtensions = &hrr.extensions;
+        let offered_groups = self
+            .cx
+            .hello
+            .extensions
+            .supported_groups
+            .as_deref()
+            .unwrap_or_default();
+        if let Some(group) = ext.selected_group {
+            // RFC 8446 §4.1.4: the group must be one we support, and not one
+            // we already sent a share for.
+            if !offered_groups.contains(&group) {
+                return Err(PeerMisbehaved::SelectedUnofferedGroup.into());
+            }
+            if self.shares.iter().any(|s| s.group() == group) {
+                return Err(PeerMisbehaved::HelloRetryRequestForOfferedKeyShare.into());
+            }
+        }
+        // RFC 8446 §4.1.4: an HRR that would not change the ClientHello.
+        if ext.selected_group.is_none() && ext.cookie.is_none() {
+            return Err(PeerMisbehaved::HelloRetryRequestChangesNothing.into());
+        }
+
+        let Self {
+            cx: mut ccx,
+            mut shares,
+            transcript,
+            ..
+        } = *self;
+        let mut transcript = transcript.into_hash(suite).into_retry();
+        transcript.add(msg);
+
+        if let Some(group) = ext.selected_group {
+            let g = kx::group(group).ok_or(PeerMisbehaved::SelectedUnofferedGroup)?;
+            shares = vec![g.start()?];
+        }
+        // RFC 8446 §4.1.2: the second ClientHello is the first with the new
+        // key share, the cookie, and no early_data.
+        let x = &mut ccx.hello.extensions;
+        x.key_shares = Some(shares.iter().map(|s| key_share_entry(s.as_ref())).collect());
+        x.cookie = ext.cookie.clone();
+        x.early_data = false;
+        let hello = HandshakeMessage::build(HandshakePayload::ClientHello(ccx.hello.clone()));
+        transcript.add(&hello);
+        // RFC 8446 Appendix D.4: the compatibility CCS goes before the
+        // second ClientHello.
+        cx.send_compat_ccs()?;
+        cx.send_handshake(&hello);
+        cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
+        Ok(Box::new(ExpectServerHello {
+            cx: ccx,
+            shares,
+            transcript: HelloTranscript::Hashed(transcript),
+            retry: Some(suite),
+        }))
+    }
+}

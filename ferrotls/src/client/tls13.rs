@@ -1,0 +1,265 @@
+//! The client's TLS 1.3 handshake after ServerHello (RFC 8446 §4.3–§4.4):
+//! EncryptedExtensions, CertificateRequest?, Certificate,
+//! CertificateVerify, Finished — then our Finished.
+
+use rustls_pki_types::CertificateDer;
+
+use super::hs::{check_server_extensions, ClientContext};
+use crate::conn::{inappropriate, CommonState, Message, Side, State};
+use crate::crypto::{ct_eq, Secret};
+use crate::error::{Error, PeerMisbehaved};
+use crate::msgs::enums::ExtensionType;
+use crate::msgs::handshake::{Certificate13, HandshakeMessage, HandshakePayload};
+use crate::suites::Tls13CipherSuite;
+use crate::tls13::key_schedule::{
+    finished_verify_data, EarlySecret, HandshakeSecret, TrafficSecrets,
+};
+use crate::tls13::traffic::Traffic13;
+use crate::tls13::{protection, signed_message, SERVER_SIGNATURE_CONTEXT};
+use crate::transcript::Transcript;
+
+/// What the states after ServerHello carry along.
+struct Handshake {
+    cx: ClientContext,
+    suite: &'static Tls13CipherSuite,
+    transcript: Transcript,
+    key_schedule: HandshakeSecret,
+    secrets: TrafficSecrets,
+}
+
+/// ServerHello accepted: derive the handshake secrets and switch keys.
+pub(super) fn after_server_hello(
+    cx: ClientContext,
+    common: &mut CommonState,
+    suite: &'static Tls13CipherSuite,
+    transcript: Transcript,
+    shared_secret: &Secret,
+    sent_ccs: bool,
+) -> Result<Box<dyn State>, Error> {
+    let key_schedule = EarlySecret::new(suite, None).into_handshake(shared_secret.expose());
+    let secrets = key_schedule.traffic_secrets(&transcript.current());
+    common.set_decrypter(protection(suite, &secrets.server)?);
+    // RFC 8446 Appendix D.4: the compatibility CCS before our second flight.
+    if !sent_ccs {
+        common.send_compat_ccs()?;
+    }
+    common.set_encrypter(protection(suite, &secrets.client)?)?;
+    let hs = Handshake {
+        cx,
+        suite,
+        transcript,
+        key_schedule,
+        secrets,
+    };
+    Ok(Box::new(ExpectEncryptedExtensions(hs)))
+}
+
+/// RFC 8446 §4.2: extensions allowed in EncryptedExtensions.
+const ENCRYPTED_EXTENSIONS: &[ExtensionType] = &[
+    ExtensionType::ServerName,
+    ExtensionType::MaxFragmentLength,
+    ExtensionType::SupportedGroups,
+    ExtensionType::UseSrtp,
+    ExtensionType::Heartbeat,
+    ExtensionType::Alpn,
+    ExtensionType::ClientCertificateType,
+    ExtensionType::ServerCertificateType,
+    ExtensionType::EarlyData,
+    ExtensionType::RecordSizeLimit,
+];
+
+struct ExpectEncryptedExtensions(Handshake);
+
+impl State for ExpectEncryptedExtensions {
+    fn handle(
+        self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let mut hs = self.0;
+        let msg = msg.into_handshake("EncryptedExtensions")?;
+        let HandshakePayload::EncryptedExtensions(ext) = &msg.payload else {
+            return Err(inappropriate(&msg, "EncryptedExtensions"));
+        };
+        check_server_extensions(&ext.received, &hs.cx.hello.extensions, ENCRYPTED_EXTENSIONS)?;
+        // RFC 7301 §3.1: the server picks one of the protocols we offered.
+        if let Some(proto) = &ext.alpn {
+            if !hs.cx.config.alpn_protocols.contains(proto) {
+                return Err(PeerMisbehaved::SelectedUnofferedProtocol.into());
+            }
+            common.negotiated.alpn = Some(proto.clone());
+        }
+        hs.transcript.add(&msg);
+        Ok(Box::new(ExpectCertificate {
+            hs,
+            certificate_request: None,
+        }))
+    }
+}
+
+struct ExpectCertificate {
+    hs: Handshake,
+    /// The context of a CertificateRequest, which we answer with no
+    /// certificate (client authentication is not configured).
+    certificate_request: Option<Vec<u8>>,
+}
+
+impl State for ExpectCertificate {
+    fn handle(
+        mut self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let msg = msg.into_handshake("Certificate")?;
+        match &msg.payload {
+            HandshakePayload::CertificateRequest13(req) if self.certificate_request.is_none() => {
+                self.hs.transcript.add(&msg);
+                self.certificate_request = Some(req.context.clone());
+                Ok(self)
+            }
+            HandshakePayload::Certificate13(cert) => {
+                let certs = self.check_certificate(cert)?;
+                common.negotiated.peer_certificates = Some(certs.clone());
+                let Self {
+                    mut hs,
+                    certificate_request,
+                } = *self;
+                hs.transcript.add(&msg);
+                Ok(Box::new(ExpectCertificateVerify {
+                    hs,
+                    certificate_request,
+                    certs,
+                }))
+            }
+            _ => Err(inappropriate(&msg, "Certificate")),
+        }
+    }
+}
+
+impl ExpectCertificate {
+    fn check_certificate(
+        &self,
+        cert: &Certificate13,
+    ) -> Result<Vec<CertificateDer<'static>>, Error> {
+        // RFC 8446 §4.4.2: for server authentication the context is empty.
+        if !cert.context.is_empty() {
+            return Err(PeerMisbehaved::CertificateContextNotEmpty.into());
+        }
+        // RFC 8446 §4.4.2.4: an empty server Certificate → decode_error.
+        let Some((end_entity, intermediates)) = cert.entries.split_first() else {
+            return Err(PeerMisbehaved::EmptyCertificateList.into());
+        };
+        let intermediates: Vec<CertificateDer<'static>> =
+            intermediates.iter().map(|e| e.cert.clone()).collect();
+        let config = &self.hs.cx.config;
+        config.verifier.verify_server_cert(
+            &end_entity.cert,
+            &intermediates,
+            &self.hs.cx.server_name,
+            config.time.now(),
+        )?;
+        Ok(cert.entries.iter().map(|e| e.cert.clone()).collect())
+    }
+}
+
+struct ExpectCertificateVerify {
+    hs: Handshake,
+    certificate_request: Option<Vec<u8>>,
+    certs: Vec<CertificateDer<'static>>,
+}
+
+impl State for ExpectCertificateVerify {
+    fn handle(
+        self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let Self {
+            mut hs,
+            certificate_request,
+            certs,
+        } = *self;
+        let msg = msg.into_handshake("CertificateVerify")?;
+        let HandshakePayload::CertificateVerify(signed) = &msg.payload else {
+            return Err(inappropriate(&msg, "CertificateVerify"));
+        };
+        // RFC 8446 §4.4.3: the scheme must be one we offered.
+        let offered = hs
+            .cx
+            .hello
+            .extensions
+            .signature_algorithms
+            .as_deref()
+            .unwrap_or_default();
+        if !offered.contains(&signed.scheme) {
+            return Err(PeerMisbehaved::SelectedUnofferedSignatureScheme.into());
+        }
+        // RFC 8446 §4.4.3: a signature that does not verify → decrypt_error.
+        let message = signed_message(SERVER_SIGNATURE_CONTEXT, &hs.transcript.current());
+        hs.cx
+            .config
+            .verifier
+            .verify_signature(&message, &certs[0], signed, true)?;
+        common.negotiated.signature_scheme = Some(signed.scheme);
+        hs.transcript.add(&msg);
+        Ok(Box::new(ExpectFinished {
+            hs,
+            certificate_request,
+        }))
+    }
+}
+
+struct ExpectFinished {
+    hs: Handshake,
+    certificate_request: Option<Vec<u8>>,
+}
+
+impl State for ExpectFinished {
+    fn handle(
+        self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let Self {
+            mut hs,
+            certificate_request,
+        } = *self;
+        let msg = msg.into_handshake("Finished")?;
+        let HandshakePayload::Finished(verify_data) = &msg.payload else {
+            return Err(inappropriate(&msg, "Finished"));
+        };
+        // RFC 8446 §4.4.4: check the server's Finished (in constant time).
+        let expected = finished_verify_data(hs.suite, &hs.secrets.server, &hs.transcript.current());
+        if !ct_eq(&expected, verify_data) {
+            return Err(PeerMisbehaved::BadFinished.into());
+        }
+        hs.transcript.add(&msg);
+
+        let master = hs.key_schedule.into_master();
+        let app = master.application_secrets(&hs.transcript.current());
+        common.set_decrypter(protection(hs.suite, &app.server)?);
+
+        // RFC 8446 §4.4.2: asked for a certificate, we send an empty list.
+        if let Some(context) = certificate_request {
+            let cert = HandshakeMessage::build(HandshakePayload::Certificate13(Certificate13 {
+                context,
+                entries: vec![],
+            }));
+            hs.transcript.add(&cert);
+            common.send_handshake(&cert);
+        }
+        let verify_data =
+            finished_verify_data(hs.suite, &hs.secrets.client, &hs.transcript.current());
+        let finished = HandshakeMessage::build(HandshakePayload::Finished(verify_data));
+        hs.transcript.add(&finished);
+        common.send_handshake(&finished);
+        common.set_encrypter(protection(hs.suite, &app.client)?)?;
+        common.start_traffic()?;
+        Ok(Box::new(Traffic13::new(
+            hs.suite,
+            Side::Client,
+            app.server,
+            app.client,
+        )))
+    }
+}

@@ -1,0 +1,727 @@
+//! The sans-I/O connection engine shared by client and server: bytes in
+//! (`read_tls`), records out (`write_tls`), plaintext in and out
+//! (`reader`, `writer`), and `process_new_packets` to move the handshake
+//! state machine along.
+
+use std::collections::VecDeque;
+use std::io;
+
+use rustls_pki_types::{CertificateDer, DnsName};
+
+use crate::codec::Codec;
+use crate::error::{Error, InvalidMessage, PeerMisbehaved};
+use crate::msgs::alert::Alert;
+use crate::msgs::enums::{
+    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup, ProtocolVersion,
+    SignatureScheme,
+};
+use crate::msgs::handshake::HandshakeMessage;
+use crate::record::deframer::Deframer;
+use crate::record::joiner::Joiner;
+use crate::record::protect::{RecordDecrypter, RecordEncrypter};
+use crate::record::{
+    write_header, Record, MAX_FRAGMENT_LEN, MAX_TLS12_CIPHERTEXT_LEN, MAX_TLS13_CIPHERTEXT_LEN,
+};
+
+/// Unread plaintext we buffer before `read_tls` stops reading.
+pub const MAX_RECEIVED_PLAINTEXT: usize = 64 * 1024;
+/// Plaintext written before the handshake completes that we buffer.
+pub const MAX_PENDING_PLAINTEXT: usize = 64 * 1024;
+/// Consecutive empty application data records we accept.
+const MAX_EMPTY_RECORDS: u32 = 32;
+/// Warning alerts we accept in one connection.
+const MAX_WARNING_ALERTS: u32 = 4;
+/// RFC 8446 §5 / Appendix D.4: a peer sends one compatibility CCS.
+const MAX_CHANGE_CIPHER_SPECS: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// A message handed to the handshake state machine.
+#[allow(clippy::large_enum_variant)]
+pub enum Message {
+    Handshake(HandshakeMessage),
+    /// A TLS 1.2 ChangeCipherSpec (TLS 1.3's is dropped by the engine).
+    ChangeCipherSpec,
+}
+
+impl Message {
+    /// The handshake message inside, or unexpected_message.
+    pub fn into_handshake(self, expected: &'static str) -> Result<HandshakeMessage, Error> {
+        match self {
+            Self::Handshake(m) => Ok(m),
+            Self::ChangeCipherSpec => Err(Error::InappropriateMessage {
+                expected,
+                got: ContentType::ChangeCipherSpec,
+            }),
+        }
+    }
+}
+
+/// unexpected_message for a handshake message of the wrong type.
+pub fn inappropriate(msg: &HandshakeMessage, expected: &'static str) -> Error {
+    Error::InappropriateHandshakeMessage {
+        expected,
+        got: msg.typ(),
+    }
+}
+
+/// One state of a handshake: it consumes a message and becomes the next
+/// state (DESIGN.md: states are types).
+pub trait State: Send + Sync {
+    fn handle(self: Box<Self>, cx: &mut CommonState, msg: Message)
+        -> Result<Box<dyn State>, Error>;
+}
+
+/// A FIFO of byte chunks.
+#[derive(Default)]
+pub struct ChunkQueue {
+    chunks: VecDeque<Vec<u8>>,
+    len: usize,
+}
+
+impl ChunkQueue {
+    pub fn push(&mut self, chunk: Vec<u8>) {
+        if !chunk.is_empty() {
+            self.len += chunk.len();
+            self.chunks.push_back(chunk);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies out as much as fits in `buf`.
+    pub fn read(&mut self, buf: &mut [u8]) -> usize {
+        let mut done = 0;
+        while done < buf.len() {
+            let Some(front) = self.chunks.front_mut() else {
+                break;
+            };
+            let n = front.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&front[..n]);
+            done += n;
+            if n == front.len() {
+                self.chunks.pop_front();
+            } else {
+                front.drain(..n);
+            }
+        }
+        self.len -= done;
+        done
+    }
+
+    /// Writes the chunks to `wr` with one vectored write.
+    pub fn write_to(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
+        let bufs: Vec<io::IoSlice<'_>> = self
+            .chunks
+            .iter()
+            .take(64)
+            .map(|c| io::IoSlice::new(c))
+            .collect();
+        let mut n = wr.write_vectored(&bufs)?;
+        let written = n;
+        while n > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                break;
+            };
+            if n >= front.len() {
+                n -= front.len();
+                self.chunks.pop_front();
+            } else {
+                front.drain(..n);
+                n = 0;
+            }
+        }
+        self.len -= written;
+        Ok(written)
+    }
+
+    fn take_all(&mut self) -> Vec<Vec<u8>> {
+        self.len = 0;
+        self.chunks.drain(..).collect()
+    }
+}
+
+/// Record protection state for both directions.
+#[derive(Default)]
+pub struct RecordLayer {
+    encrypter: Option<Box<dyn RecordEncrypter>>,
+    decrypter: Option<Box<dyn RecordDecrypter>>,
+    write_seq: u64,
+    read_seq: u64,
+    /// Bumped on every change of read keys.
+    read_epoch: u32,
+    /// Bytes of records failing authentication still silently dropped
+    /// (rejected 0-RTT data, RFC 8446 §4.2.10).
+    trial_decrypt_budget: usize,
+}
+
+impl RecordLayer {
+    fn encrypt(&mut self, typ: ContentType, plain: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        match &self.encrypter {
+            None => {
+                write_header(out, typ, ProtocolVersion::TLSv1_2, plain.len());
+                out.extend_from_slice(plain);
+                Ok(())
+            }
+            Some(enc) => {
+                // RFC 8446 §5.3: the sequence number must not wrap.
+                if self.write_seq == u64::MAX {
+                    return Err(PeerMisbehaved::SequenceNumberExhausted.into());
+                }
+                enc.encrypt(typ, plain, self.write_seq, out)?;
+                self.write_seq += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes protection; `None` means the record was dropped.
+    fn decrypt(&mut self, mut rec: Record) -> Result<Option<Record>, Error> {
+        let Some(dec) = &self.decrypter else {
+            // RFC 8446 §5.1: plaintext records carry at most 2^14 bytes.
+            if rec.payload.len() > MAX_FRAGMENT_LEN {
+                return Err(Error::RecordOverflow);
+            }
+            return Ok(Some(rec));
+        };
+        if self.read_seq == u64::MAX {
+            return Err(PeerMisbehaved::SequenceNumberExhausted.into());
+        }
+        let len = rec.payload.len();
+        match dec.decrypt(&mut rec, self.read_seq) {
+            Ok(()) => {
+                self.read_seq += 1;
+                self.trial_decrypt_budget = 0;
+                Ok(Some(rec))
+            }
+            Err(Error::DecryptError) if self.trial_decrypt_budget >= len => {
+                self.trial_decrypt_budget -= len;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What the handshake agreed, for the application to read.
+#[derive(Clone, Debug, Default)]
+pub struct Negotiated {
+    pub version: Option<ProtocolVersion>,
+    pub suite: Option<CipherSuite>,
+    pub group: Option<NamedGroup>,
+    pub signature_scheme: Option<SignatureScheme>,
+    pub alpn: Option<Vec<u8>>,
+    pub server_name: Option<DnsName<'static>>,
+    pub peer_certificates: Option<Vec<CertificateDer<'static>>>,
+}
+
+/// The part of a connection the handshake states may touch.
+#[derive(Default)]
+pub struct CommonState {
+    pub record_layer: RecordLayer,
+    pub negotiated: Negotiated,
+    sendable_tls: ChunkQueue,
+    received_plaintext: ChunkQueue,
+    sendable_plaintext: ChunkQueue,
+    pending_handshake: Vec<u8>,
+    pub handshake_complete: bool,
+    pub received_close_notify: bool,
+    pub sent_close_notify: bool,
+    /// The first ClientHello was sent (client) or received (server).
+    pub seen_client_hello: bool,
+    /// KeyUpdates received since the last application data.
+    pub key_updates_in_a_row: u32,
+    empty_records_in_a_row: u32,
+    warning_alerts: u32,
+    change_cipher_specs: u32,
+}
+
+impl CommonState {
+    pub fn is_tls13(&self) -> bool {
+        self.negotiated.version == Some(ProtocolVersion::TLSv1_3)
+    }
+
+    /// Queues a handshake message; consecutive messages share records.
+    pub fn send_handshake(&mut self, msg: &HandshakeMessage) {
+        self.pending_handshake.extend_from_slice(&msg.encoding);
+    }
+
+    /// Turns queued handshake messages into records.
+    pub fn flush_handshake(&mut self) -> Result<(), Error> {
+        if self.pending_handshake.is_empty() {
+            return Ok(());
+        }
+        let pending = core::mem::take(&mut self.pending_handshake);
+        self.send_records(ContentType::Handshake, &pending)
+    }
+
+    /// RFC 8446 Appendix D.4: the middlebox-compatibility ChangeCipherSpec.
+    pub fn send_compat_ccs(&mut self) -> Result<(), Error> {
+        self.flush_handshake()?;
+        let mut out = Vec::with_capacity(6);
+        write_header(
+            &mut out,
+            ContentType::ChangeCipherSpec,
+            ProtocolVersion::TLSv1_2,
+            1,
+        );
+        out.push(1);
+        self.sendable_tls.push(out);
+        Ok(())
+    }
+
+    pub fn set_encrypter(&mut self, enc: Box<dyn RecordEncrypter>) -> Result<(), Error> {
+        self.flush_handshake()?;
+        self.record_layer.encrypter = Some(enc);
+        self.record_layer.write_seq = 0;
+        Ok(())
+    }
+
+    pub fn set_decrypter(&mut self, dec: Box<dyn RecordDecrypter>) {
+        self.record_layer.decrypter = Some(dec);
+        self.record_layer.read_seq = 0;
+        self.record_layer.read_epoch += 1;
+    }
+
+    /// Drop records that fail to decrypt, up to `bytes` (RFC 8446 §4.2.10).
+    pub fn skip_undecryptable(&mut self, bytes: usize) {
+        self.record_layer.trial_decrypt_budget = bytes;
+    }
+
+    /// Cuts `data` into records of at most 2^14 bytes and protects them.
+    fn send_records(&mut self, typ: ContentType, data: &[u8]) -> Result<(), Error> {
+        for chunk in data.chunks(MAX_FRAGMENT_LEN) {
+            let mut out = Vec::with_capacity(chunk.len() + 5 + 32);
+            self.record_layer.encrypt(typ, chunk, &mut out)?;
+            self.sendable_tls.push(out);
+        }
+        Ok(())
+    }
+
+    pub fn send_alert(&mut self, alert: Alert) {
+        // An alert that cannot be encrypted (sequence space exhausted) is
+        // not sent; the connection is failing anyway.
+        let _ = self.send_records(ContentType::Alert, &alert.to_bytes());
+    }
+
+    /// The handshake is done: application data may flow both ways.
+    pub fn start_traffic(&mut self) -> Result<(), Error> {
+        self.handshake_complete = true;
+        self.flush_handshake()?;
+        for chunk in self.sendable_plaintext.take_all() {
+            self.send_records(ContentType::ApplicationData, &chunk)?;
+        }
+        Ok(())
+    }
+
+    fn send_application_data(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.sent_close_notify {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "close_notify was already sent",
+            ));
+        }
+        if !self.handshake_complete {
+            let room = MAX_PENDING_PLAINTEXT.saturating_sub(self.sendable_plaintext.len());
+            let take = data.len().min(room);
+            self.sendable_plaintext.push(data[..take].to_vec());
+            return Ok(take);
+        }
+        self.send_records(ContentType::ApplicationData, data)?;
+        Ok(data.len())
+    }
+}
+
+/// What `process_new_packets` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoState {
+    pub tls_bytes_to_write: usize,
+    pub plaintext_bytes_to_read: usize,
+    pub peer_has_closed: bool,
+}
+
+/// The connection engine behind `ClientConnection` and `ServerConnection`.
+pub struct ConnectionCommon {
+    pub(crate) common: CommonState,
+    state: Result<Box<dyn State>, Error>,
+    deframer: Deframer,
+    joiner: Joiner,
+    peer_eof: bool,
+}
+
+impl ConnectionCommon {
+    pub(crate) fn new(
+        common: CommonState,
+        state: Box<dyn State>,
+        max_handshake_message: usize,
+    ) -> Self {
+        Self {
+            common,
+            state: Ok(state),
+            deframer: Deframer::default(),
+            joiner: Joiner::new(max_handshake_message),
+            peer_eof: false,
+        }
+    }
+
+    /// Reads TLS bytes from `rd` (once). Returns 0 at EOF.
+    pub fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
+        if self.common.received_plaintext.len() > MAX_RECEIVED_PLAINTEXT {
+            return Err(io::Error::other(
+                "received plaintext buffer full: read it with reader() first",
+            ));
+        }
+        let n = self.deframer.read(rd)?;
+        if n == 0 {
+            self.peer_eof = true;
+        }
+        Ok(n)
+    }
+
+    /// Writes queued TLS bytes to `wr`.
+    pub fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
+        self.common.sendable_tls.write_to(wr)
+    }
+
+    /// Processes every complete record received so far. After an error the
+    /// connection is dead: the alert is queued for `write_tls` and every
+    /// later call returns the same error.
+    pub fn process_new_packets(&mut self) -> Result<IoState, Error> {
+        if let Err(e) = &self.state {
+            return Err(e.clone());
+        }
+        loop {
+            if self.common.received_close_notify {
+                break;
+            }
+            self.deframer
+                .set_max_record_len(match self.common.is_tls13() {
+                    true => MAX_TLS13_CIPHERTEXT_LEN,
+                    false => MAX_TLS12_CIPHERTEXT_LEN,
+                });
+            let rec = match self.deframer.pop() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                Err(e) => return self.fail(e),
+            };
+            if let Err(e) = self.process_record(rec) {
+                return self.fail(e);
+            }
+        }
+        if let Err(e) = self.common.flush_handshake() {
+            return self.fail(e);
+        }
+        Ok(self.io_state())
+    }
+
+    fn io_state(&self) -> IoState {
+        IoState {
+            tls_bytes_to_write: self.common.sendable_tls.len(),
+            plaintext_bytes_to_read: self.common.received_plaintext.len(),
+            peer_has_closed: self.common.received_close_notify,
+        }
+    }
+
+    /// Detects, queues the alert and returns the error, in one place.
+    fn fail<T>(&mut self, err: Error) -> Result<T, Error> {
+        self.common.pending_handshake.clear();
+        if let Some(desc) = err.alert() {
+            self.common.send_alert(Alert::fatal(desc));
+        }
+        self.state = Err(err.clone());
+        Err(err)
+    }
+
+    fn process_record(&mut self, rec: Record) -> Result<(), Error> {
+        let rec = match rec.typ {
+            // RFC 8446 §5: the compatibility CCS is never protected.
+            ContentType::ChangeCipherSpec if !self.tls12_negotiated() => rec,
+            // A peer that could not read our flight may answer with a
+            // plaintext alert; accept it as long as we are handshaking.
+            ContentType::Alert if !self.common.handshake_complete && rec.payload.len() == 2 => rec,
+            _ => match self.common.record_layer.decrypt(rec)? {
+                Some(rec) => rec,
+                None => return Ok(()),
+            },
+        };
+        // RFC 8446 §5.1: handshake messages must not be interleaved with
+        // other record types.
+        if rec.typ != ContentType::Handshake && !self.joiner.is_empty() {
+            return Err(Error::InappropriateMessage {
+                expected: "the rest of a handshake message",
+                got: rec.typ,
+            });
+        }
+        match rec.typ {
+            ContentType::Alert => self.process_alert(&rec.payload),
+            ContentType::ChangeCipherSpec => self.process_change_cipher_spec(&rec.payload),
+            ContentType::Handshake => self.process_handshake(&rec.payload),
+            ContentType::ApplicationData => self.process_application_data(rec.payload),
+            // RFC 8446 §5.4: an unknown inner content type.
+            other => Err(InvalidMessage::UnknownContentType(other.to_wire()).into()),
+        }
+    }
+
+    fn tls12_negotiated(&self) -> bool {
+        self.common.negotiated.version == Some(ProtocolVersion::TLSv1_2)
+    }
+
+    fn process_alert(&mut self, payload: &[u8]) -> Result<(), Error> {
+        // RFC 8446 §5.1: alerts are never fragmented or coalesced.
+        let alert = Alert::read_exact(payload, "alert")?;
+        if !alert.level.is_known() {
+            return Err(PeerMisbehaved::UnknownAlertLevel.into());
+        }
+        if alert.description == AlertDescription::CloseNotify {
+            // RFC 8446 §6.1: close_notify before the handshake ends is an abort.
+            if !self.common.handshake_complete {
+                return Err(Error::AlertReceived(AlertDescription::CloseNotify));
+            }
+            self.common.received_close_notify = true;
+            return Ok(());
+        }
+        // RFC 8446 §6: in TLS 1.3 every alert but close_notify and
+        // user_canceled is fatal, whatever its level says.
+        let tolerated = alert.level == AlertLevel::Warning
+            && (alert.description == AlertDescription::UserCanceled || !self.common.is_tls13());
+        if !tolerated {
+            return Err(Error::AlertReceived(alert.description));
+        }
+        self.common.warning_alerts += 1;
+        if self.common.warning_alerts > MAX_WARNING_ALERTS {
+            return Err(PeerMisbehaved::TooManyWarningAlerts.into());
+        }
+        Ok(())
+    }
+
+    fn process_change_cipher_spec(&mut self, payload: &[u8]) -> Result<(), Error> {
+        // RFC 5246 §7.1 / RFC 8446 §5: the only value is 1.
+        if payload != [1] {
+            return Err(PeerMisbehaved::IllegalChangeCipherSpec.into());
+        }
+        if self.tls12_negotiated() {
+            return self.dispatch(Message::ChangeCipherSpec);
+        }
+        // RFC 8446 §5: dropped between the first ClientHello and the peer's
+        // Finished; anywhere else it is unexpected.
+        if !self.common.seen_client_hello || self.common.handshake_complete {
+            return Err(PeerMisbehaved::IllegalChangeCipherSpec.into());
+        }
+        self.common.change_cipher_specs += 1;
+        if self.common.change_cipher_specs > MAX_CHANGE_CIPHER_SPECS {
+            return Err(PeerMisbehaved::TooManyChangeCipherSpecs.into());
+        }
+        Ok(())
+    }
+
+    fn process_handshake(&mut self, payload: &[u8]) -> Result<(), Error> {
+        // RFC 8446 §5.1: no zero-length handshake fragments.
+        if payload.is_empty() {
+            return Err(InvalidMessage::EmptyRecord(ContentType::Handshake).into());
+        }
+        self.joiner.push(payload);
+        while let Some(bytes) = self.joiner.pop()? {
+            let epoch = self.common.record_layer.read_epoch;
+            let msg = HandshakeMessage::read_tls13(bytes)?;
+            self.dispatch(Message::Handshake(msg))?;
+            // RFC 8446 §5.1: a message before a key change must end its record.
+            if self.common.record_layer.read_epoch != epoch && !self.joiner.is_empty() {
+                return Err(PeerMisbehaved::HandshakeDataAcrossKeyChange.into());
+            }
+        }
+        Ok(())
+    }
+
+    fn process_application_data(&mut self, payload: Vec<u8>) -> Result<(), Error> {
+        if !self.common.handshake_complete {
+            return Err(PeerMisbehaved::ApplicationDataBeforeHandshake.into());
+        }
+        if payload.is_empty() {
+            self.common.empty_records_in_a_row += 1;
+            if self.common.empty_records_in_a_row > MAX_EMPTY_RECORDS {
+                return Err(PeerMisbehaved::TooManyEmptyRecords.into());
+            }
+            return Ok(());
+        }
+        self.common.empty_records_in_a_row = 0;
+        self.common.key_updates_in_a_row = 0;
+        self.common.received_plaintext.push(payload);
+        Ok(())
+    }
+
+    fn dispatch(&mut self, msg: Message) -> Result<(), Error> {
+        let state = core::mem::replace(
+            &mut self.state,
+            Err(Error::Internal("handshake state in use")),
+        )?;
+        self.state = Ok(state.handle(&mut self.common, msg)?);
+        Ok(())
+    }
+
+    /// Plaintext received from the peer.
+    pub fn reader(&mut self) -> Reader<'_> {
+        Reader {
+            common: &mut self.common,
+            peer_eof: self.peer_eof,
+        }
+    }
+
+    /// Plaintext to send to the peer (buffered until the handshake ends).
+    pub fn writer(&mut self) -> Writer<'_> {
+        Writer {
+            common: &mut self.common,
+        }
+    }
+
+    /// Queues a close_notify alert (RFC 8446 §6.1); nothing is sent after it.
+    pub fn send_close_notify(&mut self) {
+        if !self.common.sent_close_notify {
+            self.common.sent_close_notify = true;
+            let _ = self.common.flush_handshake();
+            self.common.send_alert(Alert::close_notify());
+        }
+    }
+
+    pub fn is_handshaking(&self) -> bool {
+        !self.common.handshake_complete
+    }
+
+    pub fn wants_write(&self) -> bool {
+        !self.common.sendable_tls.is_empty()
+    }
+
+    pub fn wants_read(&self) -> bool {
+        self.state.is_ok()
+            && !self.common.received_close_notify
+            && self.common.received_plaintext.is_empty()
+            && (self.common.handshake_complete || self.common.sendable_tls.is_empty())
+    }
+
+    /// The error that stopped this connection, if any.
+    pub fn error(&self) -> Option<&Error> {
+        self.state.as_ref().err()
+    }
+
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.common.negotiated.version
+    }
+
+    pub fn negotiated_cipher_suite(&self) -> Option<CipherSuite> {
+        self.common.negotiated.suite
+    }
+
+    pub fn negotiated_group(&self) -> Option<NamedGroup> {
+        self.common.negotiated.group
+    }
+
+    pub fn negotiated_signature_scheme(&self) -> Option<SignatureScheme> {
+        self.common.negotiated.signature_scheme
+    }
+
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.common.negotiated.alpn.as_deref()
+    }
+
+    pub fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
+        self.common.negotiated.peer_certificates.as_deref()
+    }
+
+    /// Drives a blocking transport: writes everything queued and, while
+    /// the handshake is in progress, reads and processes until it is done.
+    pub fn complete_io<T: io::Read + io::Write>(
+        &mut self,
+        io: &mut T,
+    ) -> io::Result<(usize, usize)> {
+        let (mut rdlen, mut wrlen) = (0, 0);
+        loop {
+            wrlen += self.write_all_tls(io)?;
+            if !self.is_handshaking() {
+                return Ok((rdlen, wrlen));
+            }
+            match self.read_tls(io)? {
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "peer closed the connection during the handshake",
+                    ))
+                }
+                n => rdlen += n,
+            }
+            self.process_new_packets_io(io)?;
+        }
+    }
+
+    /// Writes every queued TLS byte and flushes.
+    pub(crate) fn write_all_tls(&mut self, io: &mut dyn io::Write) -> io::Result<usize> {
+        let mut wrlen = 0;
+        while self.wants_write() {
+            wrlen += self.write_tls(io)?;
+        }
+        io.flush()?;
+        Ok(wrlen)
+    }
+
+    /// `process_new_packets` for blocking callers: on error, sends the
+    /// alert before returning the error.
+    pub(crate) fn process_new_packets_io(&mut self, io: &mut dyn io::Write) -> io::Result<IoState> {
+        match self.process_new_packets() {
+            Ok(state) => Ok(state),
+            Err(e) => {
+                let _ = self.write_all_tls(io);
+                Err(io::Error::new(io::ErrorKind::InvalidData, e))
+            }
+        }
+    }
+}
+
+/// Reads plaintext from the connection.
+pub struct Reader<'a> {
+    common: &'a mut CommonState,
+    peer_eof: bool,
+}
+
+impl io::Read for Reader<'_> {
+    /// Ok(0) means the peer sent close_notify. A transport closed without
+    /// it is `UnexpectedEof` (a truncation attack or a broken peer);
+    /// nothing available yet is `WouldBlock`.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.common.received_plaintext.is_empty() {
+            return Ok(self.common.received_plaintext.read(buf));
+        }
+        if self.common.received_close_notify || buf.is_empty() {
+            return Ok(0);
+        }
+        if self.peer_eof {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "peer closed the connection without sending TLS close_notify",
+            ));
+        }
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+/// Writes plaintext to the connection.
+pub struct Writer<'a> {
+    common: &'a mut CommonState,
+}
+
+impl io::Write for Writer<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.common.send_application_data(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

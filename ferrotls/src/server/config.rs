@@ -1,0 +1,165 @@
+//! Server configuration and certificate selection.
+
+use core::fmt;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustls_pki_types::{CertificateDer, DnsName, PrivateKeyDer};
+
+use crate::crypto::kx;
+use crate::crypto::rand::{RandomSource, SystemRandom};
+use crate::crypto::sign::{load_private_key, SigningKey};
+use crate::error::Error;
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::record::joiner::DEFAULT_MAX_HANDSHAKE_MESSAGE;
+use crate::suites::{tls13_suite, TLS13_SUITES};
+use crate::time::{SystemTime, TimeProvider};
+
+/// A certificate chain and the key for its end-entity certificate.
+#[derive(Debug)]
+pub struct CertifiedKey {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: Arc<dyn SigningKey>,
+}
+
+impl CertifiedKey {
+    pub fn new(
+        chain: Vec<CertificateDer<'static>>,
+        key: Arc<dyn SigningKey>,
+    ) -> Result<Self, Error> {
+        if chain.is_empty() {
+            return Err(Error::InvalidConfig("certificate chain is empty".into()));
+        }
+        Ok(Self { chain, key })
+    }
+
+    /// Loads the key from DER (PKCS#8, SEC1 or PKCS#1).
+    pub fn from_der(
+        chain: Vec<CertificateDer<'static>>,
+        key: &PrivateKeyDer<'_>,
+    ) -> Result<Self, Error> {
+        Self::new(chain, load_private_key(key)?)
+    }
+}
+
+/// What a certificate resolver may look at in the ClientHello.
+#[derive(Debug)]
+pub struct ClientHelloInfo<'a> {
+    pub server_name: Option<&'a DnsName<'a>>,
+    /// The client's TLS 1.3-usable signature schemes.
+    pub signature_schemes: &'a [SignatureScheme],
+    pub alpn: Option<&'a [Vec<u8>]>,
+    pub cipher_suites: &'a [CipherSuite],
+}
+
+/// Chooses the certificate for a connection (by SNI, say).
+pub trait ResolvesServerCert: Send + Sync + fmt::Debug {
+    fn resolve(&self, hello: &ClientHelloInfo<'_>) -> Option<Arc<CertifiedKey>>;
+}
+
+/// One certificate for every connection.
+#[derive(Debug)]
+pub struct SingleCertResolver(pub Arc<CertifiedKey>);
+
+impl ResolvesServerCert for SingleCertResolver {
+    fn resolve(&self, _hello: &ClientHelloInfo<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Certificates chosen by the SNI host name, with an optional default
+/// for clients that send no name or an unknown one.
+#[derive(Debug, Default)]
+pub struct SniResolver {
+    by_name: HashMap<String, Arc<CertifiedKey>>,
+    default: Option<Arc<CertifiedKey>>,
+}
+
+impl SniResolver {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, name: &str, key: Arc<CertifiedKey>) -> Result<(), Error> {
+        let name = DnsName::try_from(name)
+            .map_err(|_| Error::InvalidConfig(format!("'{name}' is not a DNS name")))?;
+        self.by_name.insert(name.as_ref().to_ascii_lowercase(), key);
+        Ok(())
+    }
+
+    pub fn set_default(&mut self, key: Arc<CertifiedKey>) {
+        self.default = Some(key);
+    }
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: &ClientHelloInfo<'_>) -> Option<Arc<CertifiedKey>> {
+        hello
+            .server_name
+            .and_then(|n| self.by_name.get(&n.as_ref().to_ascii_lowercase()))
+            .or(self.default.as_ref())
+            .cloned()
+    }
+}
+
+/// How a server accepts connections. Share it as an `Arc`.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub versions: Vec<ProtocolVersion>,
+    /// Cipher suites in our preference order (the server's order decides).
+    pub cipher_suites: Vec<CipherSuite>,
+    /// Groups in our preference order.
+    pub groups: Vec<NamedGroup>,
+    /// ALPN protocols we speak; the client's first one that we support wins.
+    pub alpn_protocols: Vec<Vec<u8>>,
+    pub cert_resolver: Arc<dyn ResolvesServerCert>,
+    pub random: Arc<dyn RandomSource>,
+    pub time: Arc<dyn TimeProvider>,
+    /// The largest handshake message accepted from a client.
+    pub max_handshake_message: usize,
+}
+
+impl ServerConfig {
+    /// Defaults, serving one certificate chain.
+    pub fn new(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Self, Error> {
+        let ck = CertifiedKey::from_der(chain, &key)?;
+        Ok(Self::with_cert_resolver(Arc::new(SingleCertResolver(
+            Arc::new(ck),
+        ))))
+    }
+
+    pub fn with_cert_resolver(cert_resolver: Arc<dyn ResolvesServerCert>) -> Self {
+        Self {
+            versions: vec![ProtocolVersion::TLSv1_3],
+            cipher_suites: TLS13_SUITES.iter().map(|s| s.suite).collect(),
+            groups: kx::ALL_GROUPS.iter().map(|g| g.name()).collect(),
+            alpn_protocols: Vec::new(),
+            cert_resolver,
+            random: Arc::new(SystemRandom),
+            time: Arc::new(SystemTime),
+            max_handshake_message: DEFAULT_MAX_HANDSHAKE_MESSAGE,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if !self.versions.contains(&ProtocolVersion::TLSv1_3) {
+            return Err(Error::InvalidConfig("TLS 1.3 must be enabled".into()));
+        }
+        if self.cipher_suites.is_empty()
+            || self.cipher_suites.iter().any(|s| tls13_suite(*s).is_none())
+        {
+            return Err(Error::InvalidConfig(
+                "cipher suites must be non-empty TLS 1.3 suites we implement".into(),
+            ));
+        }
+        if self.groups.is_empty() || self.groups.iter().any(|g| kx::group(*g).is_none()) {
+            return Err(Error::InvalidConfig(
+                "groups must be non-empty and implemented".into(),
+            ));
+        }
+        Ok(())
+    }
+}

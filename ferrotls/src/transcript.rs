@@ -1,0 +1,61 @@
+//! The handshake transcript (RFC 8446 §4.4.1): the running hash of every
+//! handshake message, buffered until the cipher suite names the hash.
+
+use crate::crypto::hash::{HashAlgorithm, HashContext};
+use crate::msgs::handshake::HandshakeMessage;
+
+/// Messages kept as bytes before the hash is known (the client's view
+/// until ServerHello).
+#[derive(Default)]
+pub struct TranscriptBuffer {
+    buf: Vec<u8>,
+}
+
+impl TranscriptBuffer {
+    pub fn add(&mut self, msg: &HandshakeMessage) {
+        self.buf.extend_from_slice(&msg.encoding);
+    }
+
+    pub fn start_hash(self, alg: HashAlgorithm) -> Transcript {
+        let mut t = Transcript {
+            alg,
+            ctx: alg.start(),
+        };
+        t.ctx.update(&self.buf);
+        t
+    }
+}
+
+/// The running transcript hash.
+#[derive(Clone)]
+pub struct Transcript {
+    alg: HashAlgorithm,
+    ctx: HashContext,
+}
+
+impl Transcript {
+    pub fn new(alg: HashAlgorithm) -> Self {
+        Self {
+            alg,
+            ctx: alg.start(),
+        }
+    }
+
+    pub fn add(&mut self, msg: &HandshakeMessage) {
+        self.ctx.update(&msg.encoding);
+    }
+
+    /// Transcript-Hash of everything added so far.
+    pub fn current(&self) -> Vec<u8> {
+        self.ctx.current()
+    }
+
+    /// RFC 8446 §4.4.1: after a HelloRetryRequest, ClientHello1 is replaced
+    /// by a synthetic message_hash message holding its hash.
+    pub fn into_retry(self) -> Self {
+        let hash = self.current();
+        let mut t = Self::new(self.alg);
+        t.add(&HandshakeMessage::message_hash(hash));
+        t
+    }
+}

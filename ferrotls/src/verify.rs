@@ -1,0 +1,180 @@
+//! Checking the server's identity: certificate chains with `rustls-webpki`
+//! against trust anchors and the server name, and the handshake signature
+//! made with the certificate's key.
+
+use core::fmt;
+
+use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use webpki::EndEntityCert;
+
+use crate::crypto::verify::{handshake_algorithms, CHAIN_ALGORITHMS, SUPPORTED_SCHEMES};
+use crate::error::{CertificateError, Error};
+use crate::msgs::enums::SignatureScheme;
+use crate::msgs::handshake::DigitallySigned;
+
+/// Trust anchors for server certificates.
+#[derive(Clone, Debug, Default)]
+pub struct RootCertStore {
+    pub roots: Vec<TrustAnchor<'static>>,
+}
+
+impl RootCertStore {
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// The Mozilla root program's anchors, bundled (`webpki-roots`).
+    pub fn web_roots() -> Self {
+        Self {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }
+    }
+
+    /// Adds one trusted certificate.
+    pub fn add(&mut self, der: &CertificateDer<'_>) -> Result<(), Error> {
+        let anchor = webpki::anchor_from_trusted_cert(der)
+            .map_err(|e| Error::InvalidConfig(format!("not a usable trust anchor: {e}")))?;
+        self.roots.push(anchor.to_owned());
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.roots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+}
+
+/// Decides whether the server is who the client asked for.
+pub trait ServerCertVerifier: Send + Sync + fmt::Debug {
+    /// Validates the chain for `server_name` at `now`.
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), Error>;
+
+    /// Checks a handshake signature made with the end-entity's key.
+    fn verify_signature(
+        &self,
+        message: &[u8],
+        end_entity: &CertificateDer<'_>,
+        signed: &DigitallySigned,
+        tls13: bool,
+    ) -> Result<(), Error> {
+        verify_signed_message(message, end_entity, signed, tls13)
+    }
+
+    /// The schemes we can check, in the order we offer them.
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        SUPPORTED_SCHEMES.to_vec()
+    }
+}
+
+/// Verifies `signed` over `message` with the key of `end_entity`.
+pub fn verify_signed_message(
+    message: &[u8],
+    end_entity: &CertificateDer<'_>,
+    signed: &DigitallySigned,
+    tls13: bool,
+) -> Result<(), Error> {
+    let cert = EndEntityCert::try_from(end_entity).map_err(|_| CertificateError::BadEncoding)?;
+    let algs = handshake_algorithms(signed.scheme, tls13);
+    if algs.iter().any(|alg| {
+        cert.verify_signature(*alg, message, &signed.signature)
+            .is_ok()
+    }) {
+        return Ok(());
+    }
+    Err(crate::error::PeerMisbehaved::BadCertificateVerifySignature.into())
+}
+
+/// The default verifier: WebPKI path validation to one of `roots`.
+#[derive(Debug)]
+pub struct WebPkiServerVerifier {
+    roots: RootCertStore,
+}
+
+impl WebPkiServerVerifier {
+    pub fn new(roots: RootCertStore) -> Self {
+        Self { roots }
+    }
+}
+
+impl ServerCertVerifier for WebPkiServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let cert =
+            EndEntityCert::try_from(end_entity).map_err(|e| map_webpki_error(e, server_name))?;
+        cert.verify_for_usage(
+            CHAIN_ALGORITHMS,
+            &self.roots.roots,
+            intermediates,
+            now,
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )
+        .map_err(|e| map_webpki_error(e, server_name))?;
+        cert.verify_is_valid_for_subject_name(server_name)
+            .map_err(|e| map_webpki_error(e, server_name))?;
+        Ok(())
+    }
+}
+
+fn map_webpki_error(e: webpki::Error, server_name: &ServerName<'_>) -> Error {
+    use webpki::Error as W;
+    let c = match e {
+        W::UnknownIssuer => CertificateError::UnknownIssuer,
+        W::CertExpired { .. } => CertificateError::Expired,
+        W::CertNotValidYet { .. } => CertificateError::NotValidYet,
+        W::CertRevoked => CertificateError::Revoked,
+        W::CertNotValidForName(_) => CertificateError::NotValidForName {
+            expected: server_name.to_str().into_owned(),
+        },
+        W::InvalidSignatureForPublicKey => CertificateError::BadSignature,
+        W::UnsupportedSignatureAlgorithmContext(_)
+        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            CertificateError::UnsupportedSignatureAlgorithm
+        }
+        W::RequiredEkuNotFoundContext(_) => CertificateError::InvalidPurpose,
+        W::BadDer | W::BadDerTime | W::TrailingData(_) | W::UnsupportedCertVersion => {
+            CertificateError::BadEncoding
+        }
+        other => CertificateError::Other(format!("{other}")),
+    };
+    c.into()
+}
+
+/// Verifiers that turn security off, for testing only.
+pub mod danger {
+    use super::*;
+
+    /// Accepts any certificate chain for any name (`--insecure`). The
+    /// handshake signature is still checked against the presented
+    /// certificate, so the peer must hold its key — but anyone can make a
+    /// certificate, so this proves nothing about who the peer is.
+    #[derive(Debug, Default)]
+    pub struct NoServerVerification;
+
+    impl ServerCertVerifier for NoServerVerification {
+        fn verify_server_cert(
+            &self,
+            _end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _now: UnixTime,
+        ) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! In-memory client↔server tests through the public API.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use common::*;
+use ferrotls::{
+    AlertDescription, CertificateError, CipherSuite, ClientConnection, Error, NamedGroup,
+    PeerIncompatible, ProtocolVersion, ServerConnection, SignatureScheme,
+};
+
+fn pair(
+    client: ferrotls::ClientConfig,
+    server: ferrotls::ServerConfig,
+    name: &str,
+) -> (ClientConnection, ServerConnection) {
+    let c = ClientConnection::new(Arc::new(client), server_name(name)).unwrap();
+    let s = ServerConnection::new(Arc::new(server)).unwrap();
+    (c, s)
+}
+
+fn exchange_data(client: &mut ClientConnection, server: &mut ServerConnection) {
+    client.writer().write_all(b"hello from client").unwrap();
+    transfer(client, server).unwrap();
+    let mut buf = [0u8; 64];
+    let n = server.reader().read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hello from client");
+    server.writer().write_all(b"hello from server").unwrap();
+    transfer(server, client).unwrap();
+    let n = client.reader().read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hello from server");
+}
+
+const SUITES: [CipherSuite; 3] = [
+    CipherSuite::TLS_AES_128_GCM_SHA256,
+    CipherSuite::TLS_AES_256_GCM_SHA384,
+    CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+];
+const GROUPS: [NamedGroup; 4] = [
+    NamedGroup::X25519MLKEM768,
+    NamedGroup::X25519,
+    NamedGroup::secp256r1,
+    NamedGroup::secp384r1,
+];
+
+#[test]
+fn every_suite_group_and_key_type() {
+    for kt in ALL_KEY_TYPES {
+        let pki = TestPki::get(kt);
+        for suite in SUITES {
+            for group in GROUPS {
+                let mut cc = pki.client_config();
+                cc.cipher_suites = vec![suite];
+                cc.groups = vec![group];
+                let (mut c, mut s) = pair(cc, pki.server_config(), "localhost");
+                handshake(&mut c, &mut s).unwrap_or_else(|e| panic!("{kt:?} {suite} {group}: {e}"));
+                assert_eq!(c.protocol_version(), Some(ProtocolVersion::TLSv1_3));
+                assert_eq!(c.negotiated_cipher_suite(), Some(suite));
+                assert_eq!(s.negotiated_cipher_suite(), Some(suite));
+                assert_eq!(c.negotiated_group(), Some(group));
+                assert_eq!(s.negotiated_group(), Some(group));
+                assert_eq!(c.peer_certificates().map(|c| c.len()), Some(2));
+                exchange_data(&mut c, &mut s);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_signature_scheme() {
+    let cases = [
+        (KeyType::EcdsaP256, SignatureScheme::ECDSA_NISTP256_SHA256),
+        (KeyType::EcdsaP384, SignatureScheme::ECDSA_NISTP384_SHA384),
+        (KeyType::Ed25519, SignatureScheme::ED25519),
+        (KeyType::Rsa2048, SignatureScheme::RSA_PSS_RSAE_SHA256),
+        (KeyType::Rsa2048, SignatureScheme::RSA_PSS_RSAE_SHA384),
+        (KeyType::Rsa2048, SignatureScheme::RSA_PSS_RSAE_SHA512),
+    ];
+    for (kt, scheme) in cases {
+        let pki = TestPki::get(kt);
+        // The client offers only `scheme`.
+        let verifier = Arc::new(OnlyScheme(scheme, pki.roots()));
+        let mut cc = ferrotls::ClientConfig::with_verifier(verifier);
+        cc.groups = vec![NamedGroup::X25519];
+        let (mut c, mut s) = pair(cc, pki.server_config(), "localhost");
+        handshake(&mut c, &mut s).unwrap();
+        assert_eq!(s.negotiated_signature_scheme(), Some(scheme));
+        assert_eq!(c.negotiated_signature_scheme(), Some(scheme));
+    }
+}
+
+#[derive(Debug)]
+struct OnlyScheme(SignatureScheme, ferrotls::RootCertStore);
+
+impl ferrotls::ServerCertVerifier for OnlyScheme {
+    fn verify_server_cert(
+        &self,
+        ee: &ferrotls::pki_types::CertificateDer<'_>,
+        im: &[ferrotls::pki_types::CertificateDer<'_>],
+        name: &ferrotls::pki_types::ServerName<'_>,
+        now: ferrotls::pki_types::UnixTime,
+    ) -> Result<(), Error> {
+        ferrotls::WebPkiServerVerifier::new(self.1.clone()).verify_server_cert(ee, im, name, now)
+    }
+
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        vec![self.0]
+    }
+}
+
+#[test]
+fn default_client_sends_hybrid_and_x25519_shares() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    assert_eq!(c.negotiated_group(), Some(NamedGroup::X25519MLKEM768));
+    // A server without ML-KEM picks x25519 from the same ClientHello: no HRR,
+    // so exactly one round trip of server data.
+    let mut sc = pki.server_config();
+    sc.groups = vec![NamedGroup::X25519, NamedGroup::secp256r1];
+    let (mut c, mut s) = pair(pki.client_config(), sc, "localhost");
+    transfer(&mut c, &mut s).unwrap();
+    transfer(&mut s, &mut c).unwrap();
+    assert!(!c.is_handshaking());
+    assert_eq!(c.negotiated_group(), Some(NamedGroup::X25519));
+}
+
+#[test]
+fn hello_retry_request_for_a_group_without_a_share() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    for group in [NamedGroup::secp256r1, NamedGroup::secp384r1] {
+        let mut sc = pki.server_config();
+        sc.groups = vec![group];
+        let (mut c, mut s) = pair(pki.client_config(), sc, "localhost");
+        transfer(&mut c, &mut s).unwrap();
+        transfer(&mut s, &mut c).unwrap();
+        assert!(c.is_handshaking(), "first flight was a HelloRetryRequest");
+        handshake(&mut c, &mut s).unwrap();
+        assert_eq!(c.negotiated_group(), Some(group));
+        exchange_data(&mut c, &mut s);
+    }
+}
+
+#[test]
+fn no_common_group_or_suite_is_handshake_failure() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let mut cc = pki.client_config();
+    cc.groups = vec![NamedGroup::X25519];
+    let mut sc = pki.server_config();
+    sc.groups = vec![NamedGroup::secp384r1];
+    let (mut c, mut s) = pair(cc, sc, "localhost");
+    let err = handshake_err(&mut c, &mut s);
+    assert_eq!(
+        err,
+        Error::PeerIncompatible(PeerIncompatible::NoCommonGroup)
+    );
+    assert_eq!(
+        c.error(),
+        Some(&Error::AlertReceived(AlertDescription::HandshakeFailure))
+    );
+
+    let mut cc = pki.client_config();
+    cc.cipher_suites = vec![CipherSuite::TLS_AES_128_GCM_SHA256];
+    let mut sc = pki.server_config();
+    sc.cipher_suites = vec![CipherSuite::TLS_CHACHA20_POLY1305_SHA256];
+    let (mut c, mut s) = pair(cc, sc, "localhost");
+    let err = handshake_err(&mut c, &mut s);
+    assert_eq!(
+        err,
+        Error::PeerIncompatible(PeerIncompatible::NoCommonCipherSuite)
+    );
+}
+
+#[test]
+fn alpn_picks_the_clients_first_supported_protocol() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let mut cc = pki.client_config();
+    cc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let mut sc = pki.server_config();
+    sc.alpn_protocols = vec![b"http/1.1".to_vec(), b"h2".to_vec()];
+    let (mut c, mut s) = pair(cc, sc, "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    assert_eq!(c.alpn_protocol(), Some(&b"h2"[..]));
+    assert_eq!(s.alpn_protocol(), Some(&b"h2"[..]));
+
+    let mut cc = pki.client_config();
+    cc.alpn_protocols = vec![b"spdy".to_vec()];
+    let mut sc = pki.server_config();
+    sc.alpn_protocols = vec![b"h2".to_vec()];
+    let (mut c, mut s) = pair(cc, sc, "localhost");
+    assert_eq!(handshake_err(&mut c, &mut s), Error::NoApplicationProtocol);
+    assert_eq!(
+        c.error(),
+        Some(&Error::AlertReceived(
+            AlertDescription::NoApplicationProtocol
+        ))
+    );
+}
+
+#[test]
+fn wrong_name_and_unknown_issuer_fail_clearly() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "foo.example");
+    let err = handshake_err(&mut c, &mut s);
+    assert_eq!(
+        err.to_string(),
+        "invalid peer certificate: certificate is not valid for name 'foo.example'"
+    );
+    assert_eq!(
+        s.error(),
+        Some(&Error::AlertReceived(AlertDescription::BadCertificate))
+    );
+
+    let other = TestPki::new(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(other.client_config(), pki.server_config(), "localhost");
+    let err = handshake_err(&mut c, &mut s);
+    assert_eq!(
+        err,
+        Error::InvalidCertificate(CertificateError::UnknownIssuer)
+    );
+    assert_eq!(
+        s.error(),
+        Some(&Error::AlertReceived(AlertDescription::UnknownCa))
+    );
+}
+
+#[test]
+fn ip_address_names_are_verified_without_sni() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    for name in ["127.0.0.1", "::1"] {
+        let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), name);
+        handshake(&mut c, &mut s).unwrap();
+        assert_eq!(s.server_name(), None);
+    }
+    let (mut c, mut s) = pair(
+        pki.client_config(),
+        pki.server_config(),
+        "testserver.example",
+    );
+    handshake(&mut c, &mut s).unwrap();
+    assert_eq!(
+        s.server_name().map(|n| n.as_ref()),
+        Some("testserver.example")
+    );
+}
+
+#[test]
+fn sni_resolver_picks_certificate_by_name() {
+    let a = TestPki::get(KeyType::EcdsaP256);
+    let b = TestPki::get(KeyType::Ed25519);
+    let mut resolver = ferrotls::SniResolver::new();
+    resolver
+        .add(
+            "localhost",
+            Arc::new(ferrotls::CertifiedKey::from_der(a.chain.clone(), &a.key).unwrap()),
+        )
+        .unwrap();
+    resolver
+        .add(
+            "testserver.example",
+            Arc::new(ferrotls::CertifiedKey::from_der(b.chain.clone(), &b.key).unwrap()),
+        )
+        .unwrap();
+    let sc = Arc::new(ferrotls::ServerConfig::with_cert_resolver(Arc::new(
+        resolver,
+    )));
+    for (name, pki, scheme) in [
+        ("localhost", a, SignatureScheme::ECDSA_NISTP256_SHA256),
+        ("testserver.example", b, SignatureScheme::ED25519),
+    ] {
+        let mut c =
+            ClientConnection::new(Arc::new(pki.client_config()), server_name(name)).unwrap();
+        let mut s = ServerConnection::new(sc.clone()).unwrap();
+        handshake(&mut c, &mut s).unwrap();
+        assert_eq!(c.negotiated_signature_scheme(), Some(scheme));
+    }
+    // No certificate for the name → unrecognized_name.
+    let mut c =
+        ClientConnection::new(Arc::new(a.client_config()), server_name("127.0.0.1")).unwrap();
+    let mut s = ServerConnection::new(sc).unwrap();
+    assert_eq!(
+        handshake_err(&mut c, &mut s),
+        Error::PeerIncompatible(PeerIncompatible::NoCertificateForName)
+    );
+    assert_eq!(
+        c.error(),
+        Some(&Error::AlertReceived(AlertDescription::UnrecognizedName))
+    );
+}
+
+#[test]
+fn one_byte_at_a_time() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    for _ in 0..10 {
+        for (from, to) in [(
+            &mut *c as &mut ferrotls::ConnectionCommon,
+            &mut *s as &mut ferrotls::ConnectionCommon,
+        )] {
+            let mut buf = Vec::new();
+            while from.wants_write() {
+                from.write_tls(&mut buf).unwrap();
+            }
+            for b in buf {
+                assert_eq!(to.read_tls(&mut &[b][..]).unwrap(), 1);
+                to.process_new_packets().unwrap();
+            }
+        }
+        let mut buf = Vec::new();
+        while s.wants_write() {
+            s.write_tls(&mut buf).unwrap();
+        }
+        for b in buf {
+            c.read_tls(&mut &[b][..]).unwrap();
+            c.process_new_packets().unwrap();
+        }
+    }
+    assert!(!c.is_handshaking() && !s.is_handshaking());
+    exchange_data(&mut c, &mut s);
+}
+
+#[test]
+fn large_writes_are_fragmented_and_reassembled() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    let data: Vec<u8> = (0..60_000u32).map(|i| i as u8).collect();
+    assert_eq!(c.writer().write(&data).unwrap(), data.len());
+    let mut wire = Vec::new();
+    while c.wants_write() {
+        c.write_tls(&mut wire).unwrap();
+    }
+    // 4 records: 3 of 2^14 and one remainder, each with 22 bytes overhead.
+    assert_eq!(wire.len(), data.len() + 4 * (5 + 1 + 16));
+    feed(&mut s, &wire).unwrap();
+    let mut got = Vec::new();
+    s.reader().read_to_end(&mut got).unwrap_err();
+    assert_eq!(got, data);
+}
+
+#[test]
+fn data_written_before_the_handshake_is_sent_after_it() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    c.writer().write_all(b"early").unwrap();
+    handshake(&mut c, &mut s).unwrap();
+    transfer(&mut c, &mut s).unwrap();
+    let mut buf = [0u8; 16];
+    let n = s.reader().read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"early");
+}
+
+#[test]
+fn close_notify_is_eof_and_truncation_is_an_error() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    c.writer().write_all(b"bye").unwrap();
+    c.send_close_notify();
+    transfer(&mut c, &mut s).unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(s.reader().read(&mut buf).unwrap(), 3);
+    assert_eq!(s.reader().read(&mut buf).unwrap(), 0);
+    assert!(c.writer().write(b"more").is_err());
+    s.send_close_notify();
+    transfer(&mut s, &mut c).unwrap();
+    assert_eq!(c.reader().read(&mut buf).unwrap(), 0);
+
+    // Truncation: the transport ends without close_notify.
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    assert_eq!(s.read_tls(&mut &b""[..]).unwrap(), 0);
+    let err = s.reader().read(&mut buf).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    // Nothing yet, transport open: WouldBlock.
+    assert_eq!(
+        c.reader().read(&mut buf).unwrap_err().kind(),
+        std::io::ErrorKind::WouldBlock
+    );
+}
+
+#[test]
+fn tampered_records_are_bad_record_mac() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    c.writer().write_all(b"secret").unwrap();
+    let mut wire = Vec::new();
+    c.write_tls(&mut wire).unwrap();
+    let last = wire.len() - 1;
+    wire[last] ^= 1;
+    assert_eq!(feed(&mut s, &wire), Err(Error::DecryptError));
+    transfer(&mut s, &mut c).unwrap_err();
+    assert_eq!(
+        c.error(),
+        Some(&Error::AlertReceived(AlertDescription::BadRecordMac))
+    );
+}
+
+#[test]
+fn streams_over_real_sockets() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sc = Arc::new(pki.server_config());
+    let server = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        let conn = ServerConnection::new(sc).unwrap();
+        let mut stream = ferrotls::StreamOwned::new(conn, sock);
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).unwrap();
+        stream.write_all(&got).unwrap();
+        stream.close().unwrap();
+        got.len()
+    });
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    let conn =
+        ClientConnection::new(Arc::new(pki.client_config()), server_name("localhost")).unwrap();
+    let mut stream = ferrotls::StreamOwned::new(conn, sock);
+    let data = vec![0x5a; 100_000];
+    stream.write_all(&data).unwrap();
+    stream.close().unwrap();
+    let mut back = Vec::new();
+    stream.read_to_end(&mut back).unwrap();
+    assert_eq!(back, data);
+    assert_eq!(server.join().unwrap(), data.len());
+}

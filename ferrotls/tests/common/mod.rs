@@ -1,0 +1,197 @@
+//! Test helpers: a throwaway PKI (CA → intermediate → leaf) for each key
+//! type, and an in-memory pipe between two connections.
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use ferrotls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use ferrotls::{ClientConfig, ConnectionCommon, Error, RootCertStore, ServerConfig};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    EcdsaP256,
+    EcdsaP384,
+    Ed25519,
+    Rsa2048,
+}
+
+pub const ALL_KEY_TYPES: [KeyType; 4] = [
+    KeyType::EcdsaP256,
+    KeyType::EcdsaP384,
+    KeyType::Ed25519,
+    KeyType::Rsa2048,
+];
+
+impl KeyType {
+    fn generate(self) -> KeyPair {
+        match self {
+            Self::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
+            Self::EcdsaP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+            Self::Ed25519 => KeyPair::generate_for(&rcgen::PKCS_ED25519),
+            Self::Rsa2048 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+            }
+        }
+        .expect("key generation")
+    }
+}
+
+/// A CA, an intermediate and a leaf for localhost, 127.0.0.1, ::1 and
+/// testserver.example.
+pub struct TestPki {
+    pub ca_cert: CertificateDer<'static>,
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+    pub ca_pem: String,
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+pub const SERVER_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "::1", "testserver.example"];
+
+impl TestPki {
+    pub fn new(kt: KeyType) -> Self {
+        let ca_key = kt.generate();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        // A distinct name per CA, so two test PKIs never look related.
+        static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ca_name = format!("ferrotls test CA {kt:?} {serial}");
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, ca_name.as_str());
+        let ca = CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+
+        let int_key = kt.generate();
+        let mut int_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        int_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        int_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        int_params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            format!("{ca_name} intermediate").as_str(),
+        );
+        let intermediate = CertifiedIssuer::signed_by(int_params, int_key, &ca).unwrap();
+
+        let leaf_key = kt.generate();
+        let mut leaf_params =
+            CertificateParams::new(SERVER_NAMES.map(String::from).to_vec()).unwrap();
+        leaf_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "localhost");
+        let leaf = leaf_params.signed_by(&leaf_key, &intermediate).unwrap();
+
+        let chain = vec![leaf.der().clone(), intermediate.der().clone()];
+        let chain_pem = format!("{}{}", leaf.pem(), intermediate.pem());
+        Self {
+            ca_cert: ca.der().clone(),
+            ca_pem: ca.pem(),
+            chain,
+            chain_pem,
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+            key_pem: leaf_key.serialize_pem(),
+        }
+    }
+
+    /// One PKI per key type per test binary (RSA key generation is slow).
+    pub fn get(kt: KeyType) -> &'static TestPki {
+        static CACHE: OnceLock<std::sync::Mutex<Vec<(KeyType, &'static TestPki)>>> =
+            OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let mut guard = cache.lock().unwrap();
+        if let Some((_, pki)) = guard.iter().find(|(k, _)| *k == kt) {
+            return pki;
+        }
+        let pki: &'static TestPki = Box::leak(Box::new(TestPki::new(kt)));
+        guard.push((kt, pki));
+        pki
+    }
+
+    pub fn roots(&self) -> RootCertStore {
+        let mut roots = RootCertStore::empty();
+        roots.add(&self.ca_cert).unwrap();
+        roots
+    }
+
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig::new(self.roots())
+    }
+
+    pub fn server_config(&self) -> ServerConfig {
+        ServerConfig::new(self.chain.clone(), self.key.clone_key()).unwrap()
+    }
+
+    /// Writes CA, chain and key as PEM files into `dir`; returns their paths.
+    pub fn write_pem_files(
+        &self,
+        dir: &std::path::Path,
+    ) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+        let ca = dir.join("ca.pem");
+        let chain = dir.join("chain.pem");
+        let key = dir.join("key.pem");
+        std::fs::write(&ca, &self.ca_pem).unwrap();
+        std::fs::write(&chain, &self.chain_pem).unwrap();
+        std::fs::write(&key, &self.key_pem).unwrap();
+        (ca, chain, key)
+    }
+}
+
+pub fn server_name(name: &str) -> ferrotls::pki_types::ServerName<'static> {
+    ferrotls::pki_types::ServerName::try_from(name.to_string()).unwrap()
+}
+
+/// Moves every queued TLS byte from `from` to `to`, and processes it.
+pub fn transfer(from: &mut ConnectionCommon, to: &mut ConnectionCommon) -> Result<usize, Error> {
+    let mut buf = Vec::new();
+    while from.wants_write() {
+        from.write_tls(&mut buf).unwrap();
+    }
+    feed(to, &buf)?;
+    Ok(buf.len())
+}
+
+/// Feeds raw bytes to a connection and processes them.
+pub fn feed(to: &mut ConnectionCommon, mut bytes: &[u8]) -> Result<(), Error> {
+    while !bytes.is_empty() {
+        let n = to.read_tls(&mut bytes).unwrap();
+        to.process_new_packets()?;
+        if n == 0 {
+            break;
+        }
+    }
+    to.process_new_packets().map(|_| ())
+}
+
+/// Runs the handshake to completion in memory.
+pub fn handshake(
+    client: &mut ConnectionCommon,
+    server: &mut ConnectionCommon,
+) -> Result<(), Error> {
+    for _ in 0..10 {
+        if !client.is_handshaking()
+            && !server.is_handshaking()
+            && !client.wants_write()
+            && !server.wants_write()
+        {
+            return Ok(());
+        }
+        transfer(client, server)?;
+        transfer(server, client)?;
+    }
+    panic!("handshake did not finish");
+}
+
+/// Runs a handshake that must fail; then delivers the alert the failing
+/// side queued, so both sides' errors can be inspected.
+pub fn handshake_err(client: &mut ConnectionCommon, server: &mut ConnectionCommon) -> Error {
+    let err = handshake(client, server).expect_err("handshake should fail");
+    let _ = transfer(client, server);
+    let _ = transfer(server, client);
+    err
+}
+
+pub fn arc<T>(t: T) -> Arc<T> {
+    Arc::new(t)
+}
