@@ -265,8 +265,9 @@ impl CommonState {
         self.send_records(ContentType::Handshake, &pending)
     }
 
-    /// RFC 8446 Appendix D.4: the middlebox-compatibility ChangeCipherSpec.
-    pub fn send_compat_ccs(&mut self) -> Result<(), Error> {
+    /// A ChangeCipherSpec record: TLS 1.2's key switch, and TLS 1.3's
+    /// middlebox-compatibility message (RFC 8446 Appendix D.4).
+    pub fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
         self.flush_handshake()?;
         let mut out = Vec::with_capacity(6);
         write_header(
@@ -306,6 +307,14 @@ impl CommonState {
             self.sendable_tls.push(out);
         }
         Ok(())
+    }
+
+    /// A warning alert, for the conditions TLS 1.2 lets a connection survive.
+    pub fn send_warning_alert(&mut self, description: AlertDescription) {
+        self.send_alert(Alert {
+            level: AlertLevel::Warning,
+            description,
+        });
     }
 
     pub fn send_alert(&mut self, alert: Alert) {
@@ -532,7 +541,7 @@ impl ConnectionCommon {
         self.joiner.push(payload);
         while let Some(bytes) = self.joiner.pop()? {
             let epoch = self.common.record_layer.read_epoch;
-            let msg = HandshakeMessage::read_tls13(bytes)?;
+            let msg = HandshakeMessage::read(bytes, self.tls12_negotiated())?;
             self.dispatch(Message::Handshake(msg))?;
             // RFC 8446 §5.1: a message before a key change must end its record.
             if self.common.record_layer.read_epoch != epoch && !self.joiner.is_empty() {

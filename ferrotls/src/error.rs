@@ -109,6 +109,16 @@ pub enum PeerMisbehaved {
     ReceivedDataAfterCloseNotify,
     InnerPlaintextAllZero,
     SequenceNumberExhausted,
+    /// RFC 5746 §3.4, §3.6: renegotiation_info not empty in an initial handshake.
+    RenegotiationInfoNotEmpty,
+    /// RFC 7507: TLS_FALLBACK_SCSV from a client we could serve a higher version.
+    InappropriateFallback,
+    /// RFC 8422 §5.1.2: ec_point_formats without the uncompressed format.
+    MissingUncompressedPointFormat,
+    /// A TLS 1.2 signature scheme that does not fit the suite's key type.
+    UnsuitableSignatureScheme,
+    /// A TLS 1.2 server echoed a session ID we did not offer for resumption.
+    ResumedUnofferedSession,
 }
 
 /// Nothing in common with the peer.
@@ -123,6 +133,10 @@ pub enum PeerIncompatible {
     MissingExtension(ExtensionType),
     /// TLS 1.3 ClientHello with key_share xor supported_groups (RFC 8446 §9.2).
     KeyShareWithoutSupportedGroups,
+    /// RFC 7627: the peer does not do extended master secret, and we require it.
+    ExtendedMasterSecretRequired,
+    /// RFC 7366: a CBC suite without encrypt-then-MAC, which we refuse.
+    EncryptThenMacRequired,
 }
 
 /// Why a certificate was rejected.
@@ -173,6 +187,8 @@ impl Error {
                 M::EmptyCertificateList => A::DecodeError,
                 M::LegacyVersionTooLow => A::ProtocolVersion,
                 M::RenegotiationNotSupported => A::NoRenegotiation,
+                M::RenegotiationInfoNotEmpty => A::HandshakeFailure,
+                M::InappropriateFallback => A::InappropriateFallback,
                 M::SequenceNumberExhausted => A::InternalError,
                 _ => A::IllegalParameter,
             },
@@ -300,6 +316,12 @@ impl fmt::Display for PeerIncompatible {
             Self::MissingExtension(e) => write!(f, "required extension {e} is missing"),
             Self::KeyShareWithoutSupportedGroups => {
                 f.write_str("key_share and supported_groups must be sent together")
+            }
+            Self::ExtendedMasterSecretRequired => {
+                f.write_str("peer does not support extended master secret (RFC 7627), which is required")
+            }
+            Self::EncryptThenMacRequired => {
+                f.write_str("CBC cipher suites are used only with encrypt-then-MAC (RFC 7366), which the peer did not negotiate")
             }
         }
     }

@@ -15,6 +15,7 @@ pub mod msgs;
 pub mod record;
 pub mod suites;
 pub mod time;
+pub mod tls12;
 pub mod tls13;
 pub mod verify;
 

@@ -93,6 +93,12 @@ pub fn verify_signed_message(
     Err(crate::error::PeerMisbehaved::BadCertificateVerifySignature.into())
 }
 
+/// The SubjectPublicKeyInfo of a certificate (for RSA key transport).
+pub fn end_entity_spki(cert: &CertificateDer<'_>) -> Result<Vec<u8>, Error> {
+    let cert = EndEntityCert::try_from(cert).map_err(|_| CertificateError::BadEncoding)?;
+    Ok(cert.subject_public_key_info().as_ref().to_vec())
+}
+
 /// The default verifier: WebPKI path validation to one of `roots`.
 #[derive(Debug)]
 pub struct WebPkiServerVerifier {

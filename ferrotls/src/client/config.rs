@@ -7,7 +7,7 @@ use crate::crypto::rand::{RandomSource, SystemRandom};
 use crate::error::Error;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use crate::record::joiner::DEFAULT_MAX_HANDSHAKE_MESSAGE;
-use crate::suites::{tls13_suite, TLS13_SUITES};
+use crate::suites::{default_cipher_suites, validate_versions_and_suites};
 use crate::time::{SystemTime, TimeProvider};
 use crate::verify::{RootCertStore, ServerCertVerifier, WebPkiServerVerifier};
 
@@ -30,6 +30,8 @@ pub struct ClientConfig {
     pub time: Arc<dyn TimeProvider>,
     /// The largest handshake message accepted from the server.
     pub max_handshake_message: usize,
+    /// TLS 1.2: refuse servers without extended master secret (RFC 7627).
+    pub require_extended_master_secret: bool,
 }
 
 impl ClientConfig {
@@ -41,8 +43,8 @@ impl ClientConfig {
     /// Defaults, with a custom verifier.
     pub fn with_verifier(verifier: Arc<dyn ServerCertVerifier>) -> Self {
         Self {
-            versions: vec![ProtocolVersion::TLSv1_3],
-            cipher_suites: TLS13_SUITES.iter().map(|s| s.suite).collect(),
+            versions: vec![ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2],
+            cipher_suites: default_cipher_suites(),
             groups: kx::ALL_GROUPS.iter().map(|g| g.name()).collect(),
             alpn_protocols: Vec::new(),
             enable_sni: true,
@@ -50,7 +52,12 @@ impl ClientConfig {
             random: Arc::new(SystemRandom),
             time: Arc::new(SystemTime),
             max_handshake_message: DEFAULT_MAX_HANDSHAKE_MESSAGE,
+            require_extended_master_secret: true,
         }
+    }
+
+    pub(crate) fn supports(&self, version: ProtocolVersion) -> bool {
+        self.versions.contains(&version)
     }
 
     /// The groups we send key shares for in the first ClientHello: the
@@ -67,16 +74,7 @@ impl ClientConfig {
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        if !self.versions.contains(&ProtocolVersion::TLSv1_3) {
-            return Err(Error::InvalidConfig("TLS 1.3 must be enabled".into()));
-        }
-        if self.cipher_suites.is_empty()
-            || self.cipher_suites.iter().any(|s| tls13_suite(*s).is_none())
-        {
-            return Err(Error::InvalidConfig(
-                "cipher suites must be non-empty TLS 1.3 suites we implement".into(),
-            ));
-        }
+        validate_versions_and_suites(&self.versions, &self.cipher_suites)?;
         if self.groups.is_empty() || self.groups.iter().any(|g| kx::group(*g).is_none()) {
             return Err(Error::InvalidConfig(
                 "groups must be non-empty and implemented".into(),

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use rustls_pki_types::ServerName;
 
 use super::config::ClientConfig;
-use super::tls13;
+use super::{tls12, tls13};
 use crate::conn::{inappropriate, CommonState, Message, State};
 use crate::crypto::kx::{self, KxShare};
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
-use crate::msgs::enums::{ExtensionType, ProtocolVersion, PskKeyExchangeMode};
+use crate::msgs::enums::{CipherSuite, ExtensionType, ProtocolVersion, PskKeyExchangeMode};
 use crate::msgs::extensions::{ClientExtensions, KeyShareEntry, ServerExtensions};
 use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload, ServerHello};
-use crate::suites::{tls13_suite, Tls13CipherSuite};
+use crate::suites::{tls12_suite, tls13_suite, Tls13CipherSuite};
 use crate::transcript::{Transcript, TranscriptBuffer};
 
 /// What every client state needs to know about the connection.
@@ -32,13 +32,19 @@ pub(super) fn start_handshake(
 ) -> Result<Box<dyn State>, Error> {
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
+    let tls13 = config.supports(ProtocolVersion::TLSv1_3);
     // RFC 8446 Appendix D.4: a non-empty legacy_session_id turns on
-    // middlebox compatibility mode.
-    let mut session_id = vec![0u8; 32];
+    // middlebox compatibility mode (for TLS 1.3 only: a TLS 1.2 server
+    // would read it as an offer to resume).
+    let mut session_id = vec![0u8; if tls13 { 32 } else { 0 }];
     config.random.fill(&mut session_id)?;
 
-    let shares = config
-        .initial_key_share_groups()
+    let share_groups = if tls13 {
+        config.initial_key_share_groups()
+    } else {
+        vec![]
+    };
+    let shares = share_groups
         .into_iter()
         .map(|g| {
             kx::group(g)
@@ -51,7 +57,7 @@ pub(super) fn start_handshake(
         legacy_version: ProtocolVersion::TLSv1_2,
         random,
         session_id,
-        cipher_suites: config.cipher_suites.clone(),
+        cipher_suites: offered_suites(&config),
         compression_methods: vec![0],
         extensions: hello_extensions(&config, &server_name, &shares),
     };
@@ -74,32 +80,71 @@ pub(super) fn start_handshake(
     }))
 }
 
+/// The configured suites of the versions we offer, in our order.
+fn offered_suites(config: &ClientConfig) -> Vec<CipherSuite> {
+    let (tls13, tls12) = (
+        config.supports(ProtocolVersion::TLSv1_3),
+        config.supports(ProtocolVersion::TLSv1_2),
+    );
+    config
+        .cipher_suites
+        .iter()
+        .copied()
+        .filter(|s| (tls13 && tls13_suite(*s).is_some()) || (tls12 && tls12_suite(*s).is_some()))
+        .collect()
+}
+
 fn hello_extensions(
     config: &ClientConfig,
     server_name: &ServerName<'_>,
     shares: &[Box<dyn KxShare>],
 ) -> ClientExtensions {
+    let (tls13, tls12) = (
+        config.supports(ProtocolVersion::TLSv1_3),
+        config.supports(ProtocolVersion::TLSv1_2),
+    );
     // RFC 6066 §3: SNI carries DNS names only, never IP literals.
     let sni = match server_name {
         ServerName::DnsName(name) if config.enable_sni => Some(name.to_owned()),
         _ => None,
     };
+    // RFC 8446 §4.2.3: PKCS#1 v1.5 signatures are for TLS 1.2 only.
     let schemes = config
         .verifier
         .supported_schemes()
         .into_iter()
-        .filter(|s| s.usable_in_tls13())
+        .filter(|s| tls12 || s.usable_in_tls13())
         .collect();
-    ClientExtensions {
+    let mut x = ClientExtensions {
         server_name: sni,
         supported_groups: Some(config.groups.clone()),
         signature_algorithms: Some(schemes),
-        supported_versions: Some(vec![ProtocolVersion::TLSv1_3]),
-        key_shares: Some(shares.iter().map(|s| key_share_entry(s.as_ref())).collect()),
         alpn: (!config.alpn_protocols.is_empty()).then(|| config.alpn_protocols.clone()),
-        psk_modes: Some(vec![PskKeyExchangeMode::PskDheKe]),
         ..Default::default()
+    };
+    if tls13 {
+        // RFC 8446 §4.2.1: the versions we offer, best first.
+        let mut versions = vec![ProtocolVersion::TLSv1_3];
+        if tls12 {
+            versions.push(ProtocolVersion::TLSv1_2);
+        }
+        x.supported_versions = Some(versions);
+        x.key_shares = Some(shares.iter().map(|s| key_share_entry(s.as_ref())).collect());
+        x.psk_modes = Some(vec![PskKeyExchangeMode::PskDheKe]);
     }
+    if tls12 {
+        // RFC 8422 §5.1.2: we accept uncompressed points only.
+        x.ec_point_formats = Some(vec![0]);
+        // RFC 7627 §5.1, RFC 5746 §3.4: always offered.
+        x.extended_master_secret = true;
+        x.renegotiation_info = Some(vec![]);
+        // RFC 7366: CBC suites are offered only together with encrypt-then-MAC.
+        x.encrypt_then_mac = config
+            .cipher_suites
+            .iter()
+            .any(|s| tls12_suite(*s).is_some_and(|s| s.is_cbc()));
+    }
+    x
 }
 
 fn key_share_entry(share: &dyn KxShare) -> KeyShareEntry {
@@ -142,6 +187,10 @@ impl State for ExpectServerHello {
     ) -> Result<Box<dyn State>, Error> {
         let msg = msg.into_handshake("ServerHello")?;
         match &msg.payload {
+            // RFC 8446 §4.2.1: no supported_versions means TLS 1.2 or older.
+            HandshakePayload::ServerHello(sh) if sh.extensions.supported_version.is_none() => {
+                self.handle_tls12_hello(cx, sh, &msg)
+            }
             HandshakePayload::ServerHello(sh) => self.handle_server_hello(cx, sh, &msg),
             HandshakePayload::HelloRetryRequest(hrr) => self.handle_retry(cx, hrr, &msg),
             _ => Err(inappropriate(&msg, "ServerHello")),
@@ -188,7 +237,8 @@ impl ExpectServerHello {
         // supported_versions; without it the server speaks TLS 1.2 or older.
         match sh.extensions.supported_version {
             None => return Err(PeerIncompatible::NoCommonVersion.into()),
-            Some(ProtocolVersion::TLSv1_3) => {}
+            Some(ProtocolVersion::TLSv1_3) if self.cx.config.supports(ProtocolVersion::TLSv1_3) => {
+            }
             Some(_) => return Err(PeerMisbehaved::SelectedUnofferedVersion.into()),
         }
         // RFC 8446 §4.1.3: legacy_version is 0x0303.
@@ -217,6 +267,27 @@ impl ExpectServerHello {
             return Err(PeerMisbehaved::SelectedUnofferedCipherSuite.into());
         }
         Ok(suite)
+    }
+
+    /// A server that chose TLS 1.2 (RFC 5246 §7.4.1.3).
+    fn handle_tls12_hello(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        sh: &ServerHello,
+        msg: &HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let offered = self.cx.config.supports(ProtocolVersion::TLSv1_2);
+        let transcript = match self.transcript {
+            // A HelloRetryRequest already committed the server to TLS 1.3.
+            HelloTranscript::Hashed(_) => {
+                return Err(PeerMisbehaved::SelectedUnofferedVersion.into())
+            }
+            HelloTranscript::Buffered(t) => t,
+        };
+        if !offered || sh.legacy_version != ProtocolVersion::TLSv1_2 {
+            return Err(PeerIncompatible::NoCommonVersion.into());
+        }
+        tls12::handle_server_hello(self.cx, cx, sh, msg, transcript)
     }
 
     fn handle_server_hello(
@@ -322,7 +393,7 @@ impl ExpectServerHello {
         transcript.add(&hello);
         // RFC 8446 Appendix D.4: the compatibility CCS goes before the
         // second ClientHello.
-        cx.send_compat_ccs()?;
+        cx.send_change_cipher_spec()?;
         cx.send_handshake(&hello);
         cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
         Ok(Box::new(ExpectServerHello {

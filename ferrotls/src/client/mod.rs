@@ -3,6 +3,7 @@
 
 mod config;
 mod hs;
+mod tls12;
 mod tls13;
 
 use core::ops::{Deref, DerefMut};

@@ -41,7 +41,7 @@ pub(super) fn after_server_hello(
     common.set_decrypter(protection(suite, &secrets.server)?);
     // RFC 8446 Appendix D.4: the compatibility CCS before our second flight.
     if !sent_ccs {
-        common.send_compat_ccs()?;
+        common.send_change_cipher_spec()?;
     }
     common.set_encrypter(protection(suite, &secrets.client)?)?;
     let hs = Handshake {

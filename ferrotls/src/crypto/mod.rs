@@ -5,10 +5,13 @@
 //! randomness), so a second provider can take its place.
 
 pub mod aead;
+pub mod cbc;
 pub mod hash;
 pub mod hkdf;
 pub mod kx;
+pub mod prf;
 pub mod rand;
+pub mod rsa_kx;
 pub mod sign;
 pub mod verify;
 

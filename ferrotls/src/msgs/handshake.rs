@@ -8,7 +8,8 @@ use crate::codec::{
 };
 use crate::error::InvalidMessage;
 use crate::msgs::enums::{
-    CipherSuite, ExtensionType, HandshakeType, KeyUpdateRequest, ProtocolVersion, SignatureScheme,
+    CipherSuite, ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion,
+    SignatureScheme,
 };
 use crate::msgs::extensions::{ClientExtensions, ServerExtensions, ServerMessage};
 
@@ -291,6 +292,118 @@ impl Codec for NewSessionTicket13 {
     }
 }
 
+/// RFC 5246 §7.4.2 Certificate (TLS 1.2: no context, no extensions).
+fn read_certificate_list(
+    r: &mut Reader<'_>,
+) -> Result<Vec<CertificateDer<'static>>, InvalidMessage> {
+    let mut list = r.sub(LengthPrefix::U24)?;
+    let mut out = Vec::new();
+    while list.any_left() {
+        let cert = list.opaque(LengthPrefix::U24)?;
+        if cert.is_empty() {
+            return Err(InvalidMessage::EmptyList("ASN.1Cert"));
+        }
+        if out.len() == MAX_CERTIFICATES {
+            return Err(InvalidMessage::InvalidLength(
+                "certificate_list: too many certificates",
+            ));
+        }
+        out.push(CertificateDer::from(cert));
+    }
+    Ok(out)
+}
+
+fn write_certificate_list(out: &mut Vec<u8>, certs: &[CertificateDer<'static>]) {
+    encode_prefixed(out, LengthPrefix::U24, |o| {
+        for c in certs {
+            encode_opaque(o, LengthPrefix::U24, c.as_ref());
+        }
+    });
+}
+
+/// RFC 8422 §5.4 ServerECDHParams: a named curve and the server's point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcdheParams {
+    pub group: NamedGroup,
+    pub public: Vec<u8>,
+}
+
+/// RFC 8422 §5.4 ECCurveType named_curve; explicit curves are not allowed.
+const NAMED_CURVE: u8 = 3;
+
+impl Codec for EcdheParams {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(NAMED_CURVE);
+        self.group.encode(out);
+        encode_opaque(out, LengthPrefix::U8, &self.public);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        if r.u8()? != NAMED_CURVE {
+            return Err(InvalidMessage::InvalidValue("ECCurveType"));
+        }
+        let group = NamedGroup::read(r)?;
+        // point<1..2^8-1>
+        let public = r.opaque(LengthPrefix::U8)?;
+        if public.is_empty() {
+            return Err(InvalidMessage::EmptyList("ECPoint"));
+        }
+        Ok(Self { group, public })
+    }
+}
+
+/// RFC 8422 §5.4 ServerKeyExchange for ECDHE: params and their signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerKeyExchange {
+    pub params: EcdheParams,
+    pub signed: DigitallySigned,
+}
+
+impl Codec for ServerKeyExchange {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.params.encode(out);
+        self.signed.encode(out);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        Ok(Self {
+            params: EcdheParams::read(r)?,
+            signed: DigitallySigned::read(r)?,
+        })
+    }
+}
+
+/// RFC 5246 §7.4.4 CertificateRequest; we keep what answering it needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateRequest12 {
+    pub certificate_types: Vec<u8>,
+    pub signature_algorithms: Vec<SignatureScheme>,
+    pub authorities: Vec<u8>,
+}
+
+impl Codec for CertificateRequest12 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_opaque(out, LengthPrefix::U8, &self.certificate_types);
+        encode_list(out, LengthPrefix::U16, &self.signature_algorithms);
+        encode_opaque(out, LengthPrefix::U16, &self.authorities);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let certificate_types = r.opaque(LengthPrefix::U8)?;
+        if certificate_types.is_empty() {
+            return Err(InvalidMessage::EmptyList("certificate_types"));
+        }
+        let signature_algorithms =
+            r.nonempty_list(LengthPrefix::U16, "supported_signature_algorithms")?;
+        let authorities = r.opaque(LengthPrefix::U16)?;
+        Ok(Self {
+            certificate_types,
+            signature_algorithms,
+            authorities,
+        })
+    }
+}
+
 /// The body of a handshake message, decoded. (Hellos are large; each is
 /// moved a handful of times per handshake, so they are not boxed.)
 #[allow(clippy::large_enum_variant)]
@@ -309,7 +422,15 @@ pub enum HandshakePayload {
     EndOfEarlyData,
     /// RFC 8446 §4.4.1 synthetic message_hash (built, never received).
     MessageHash(Vec<u8>),
-    /// A message whose TLS 1.2 form is not decoded here.
+    HelloRequest,
+    Certificate12(Vec<CertificateDer<'static>>),
+    ServerKeyExchange(ServerKeyExchange),
+    CertificateRequest12(CertificateRequest12),
+    ServerHelloDone,
+    /// RFC 5246 §7.4.7: its shape depends on the key exchange, so the
+    /// state that expects it decodes the body.
+    ClientKeyExchange(Vec<u8>),
+    /// A message type we do not decode.
     Opaque(HandshakeType, Vec<u8>),
 }
 
@@ -327,6 +448,12 @@ impl HandshakePayload {
             Self::KeyUpdate(_) => HandshakeType::KeyUpdate,
             Self::EndOfEarlyData => HandshakeType::EndOfEarlyData,
             Self::MessageHash(_) => HandshakeType::MessageHash,
+            Self::HelloRequest => HandshakeType::HelloRequest,
+            Self::Certificate12(_) => HandshakeType::Certificate,
+            Self::ServerKeyExchange(_) => HandshakeType::ServerKeyExchange,
+            Self::CertificateRequest12(_) => HandshakeType::CertificateRequest,
+            Self::ServerHelloDone => HandshakeType::ServerHelloDone,
+            Self::ClientKeyExchange(_) => HandshakeType::ClientKeyExchange,
             Self::Opaque(t, _) => *t,
         }
     }
@@ -339,20 +466,38 @@ impl HandshakePayload {
             Self::Certificate13(m) => m.encode(out),
             Self::CertificateRequest13(m) => m.encode(out),
             Self::CertificateVerify(m) => m.encode(out),
-            Self::Finished(v) | Self::MessageHash(v) | Self::Opaque(_, v) => {
-                out.extend_from_slice(v)
-            }
+            Self::Finished(v)
+            | Self::MessageHash(v)
+            | Self::ClientKeyExchange(v)
+            | Self::Opaque(_, v) => out.extend_from_slice(v),
+            Self::HelloRequest | Self::ServerHelloDone => {}
+            Self::Certificate12(certs) => write_certificate_list(out, certs),
+            Self::ServerKeyExchange(m) => m.encode(out),
+            Self::CertificateRequest12(m) => m.encode(out),
             Self::NewSessionTicket13(m) => m.encode(out),
             Self::KeyUpdate(r) => r.encode(out),
             Self::EndOfEarlyData => {}
         }
     }
 
-    /// Decodes a TLS 1.3 message body of type `typ`; the whole body must
-    /// be consumed.
-    fn read_tls13(typ: HandshakeType, body: &[u8]) -> Result<Self, InvalidMessage> {
+    /// Decodes a message body of type `typ` in its TLS 1.2 or 1.3 shape;
+    /// the whole body must be consumed.
+    fn read(typ: HandshakeType, body: &[u8], tls12: bool) -> Result<Self, InvalidMessage> {
         let mut r = Reader::new(body);
         let payload = match typ {
+            HandshakeType::HelloRequest if tls12 => Self::HelloRequest,
+            HandshakeType::Certificate if tls12 => {
+                Self::Certificate12(read_certificate_list(&mut r)?)
+            }
+            HandshakeType::ServerKeyExchange if tls12 => {
+                Self::ServerKeyExchange(ServerKeyExchange::read(&mut r)?)
+            }
+            HandshakeType::CertificateRequest if tls12 => {
+                Self::CertificateRequest12(CertificateRequest12::read(&mut r)?)
+            }
+            HandshakeType::ServerHelloDone if tls12 => Self::ServerHelloDone,
+            HandshakeType::ClientKeyExchange if tls12 => Self::ClientKeyExchange(r.rest().to_vec()),
+            HandshakeType::Finished => Self::Finished(r.rest().to_vec()),
             HandshakeType::ClientHello => Self::ClientHello(ClientHello::read(&mut r)?),
             HandshakeType::ServerHello => {
                 let sh = ServerHello::read(&mut r)?;
@@ -361,7 +506,7 @@ impl HandshakePayload {
                     false => Self::ServerHello(sh),
                 }
             }
-            HandshakeType::EncryptedExtensions => Self::EncryptedExtensions(
+            HandshakeType::EncryptedExtensions if !tls12 => Self::EncryptedExtensions(
                 ServerExtensions::read(&mut r, ServerMessage::EncryptedExtensions)?,
             ),
             HandshakeType::Certificate => Self::Certificate13(Certificate13::read(&mut r)?),
@@ -371,11 +516,10 @@ impl HandshakePayload {
             HandshakeType::CertificateVerify => {
                 Self::CertificateVerify(DigitallySigned::read(&mut r)?)
             }
-            HandshakeType::Finished => Self::Finished(r.rest().to_vec()),
-            HandshakeType::NewSessionTicket => {
+            HandshakeType::NewSessionTicket if !tls12 => {
                 Self::NewSessionTicket13(NewSessionTicket13::read(&mut r)?)
             }
-            HandshakeType::KeyUpdate => {
+            HandshakeType::KeyUpdate if !tls12 => {
                 let req = KeyUpdateRequest::read(&mut r)?;
                 // RFC 8446 §4.6.3: other values → illegal_parameter.
                 if !req.is_known() {
@@ -383,7 +527,7 @@ impl HandshakePayload {
                 }
                 Self::KeyUpdate(req)
             }
-            HandshakeType::EndOfEarlyData => Self::EndOfEarlyData,
+            HandshakeType::EndOfEarlyData if !tls12 => Self::EndOfEarlyData,
             other => Self::Opaque(other, r.rest().to_vec()),
         };
         r.expect_empty("handshake message")?;
@@ -410,14 +554,20 @@ impl HandshakeMessage {
         Self { payload, encoding }
     }
 
-    /// Decodes one complete TLS 1.3 message (header and body).
-    pub fn read_tls13(encoding: Vec<u8>) -> Result<Self, InvalidMessage> {
+    /// Decodes one complete message (header and body), in its TLS 1.2
+    /// shape if `tls12`, else in its TLS 1.3 shape.
+    pub fn read(encoding: Vec<u8>, tls12: bool) -> Result<Self, InvalidMessage> {
         let mut r = Reader::new(&encoding);
         let typ = HandshakeType::from_wire(r.u8()?);
         let body = r.sub(LengthPrefix::U24)?.rest();
         r.expect_empty("handshake message")?;
-        let payload = HandshakePayload::read_tls13(typ, body)?;
+        let payload = HandshakePayload::read(typ, body, tls12)?;
         Ok(Self { payload, encoding })
+    }
+
+    /// Decodes one complete message in its TLS 1.3 shape.
+    pub fn read_tls13(encoding: Vec<u8>) -> Result<Self, InvalidMessage> {
+        Self::read(encoding, false)
     }
 
     pub fn typ(&self) -> HandshakeType {

@@ -6,6 +6,7 @@
 pub mod deframer;
 pub mod joiner;
 pub mod protect;
+pub mod protect12;
 
 use crate::error::{Error, InvalidMessage};
 use crate::msgs::enums::{ContentType, ProtocolVersion};

@@ -8,11 +8,12 @@ use rustls_pki_types::{CertificateDer, DnsName, PrivateKeyDer};
 
 use crate::crypto::kx;
 use crate::crypto::rand::{RandomSource, SystemRandom};
+use crate::crypto::rsa_kx::RsaPremasterKey;
 use crate::crypto::sign::{load_private_key, SigningKey};
 use crate::error::Error;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::record::joiner::DEFAULT_MAX_HANDSHAKE_MESSAGE;
-use crate::suites::{tls13_suite, TLS13_SUITES};
+use crate::suites::{default_cipher_suites, validate_versions_and_suites};
 use crate::time::{SystemTime, TimeProvider};
 
 /// A certificate chain and the key for its end-entity certificate.
@@ -20,6 +21,8 @@ use crate::time::{SystemTime, TimeProvider};
 pub struct CertifiedKey {
     pub chain: Vec<CertificateDer<'static>>,
     pub key: Arc<dyn SigningKey>,
+    /// For TLS 1.2 RSA key transport: the same RSA key, able to decrypt.
+    pub rsa_decrypter: Option<Arc<RsaPremasterKey>>,
 }
 
 impl CertifiedKey {
@@ -30,7 +33,11 @@ impl CertifiedKey {
         if chain.is_empty() {
             return Err(Error::InvalidConfig("certificate chain is empty".into()));
         }
-        Ok(Self { chain, key })
+        Ok(Self {
+            chain,
+            key,
+            rsa_decrypter: None,
+        })
     }
 
     /// Loads the key from DER (PKCS#8, SEC1 or PKCS#1).
@@ -38,7 +45,9 @@ impl CertifiedKey {
         chain: Vec<CertificateDer<'static>>,
         key: &PrivateKeyDer<'_>,
     ) -> Result<Self, Error> {
-        Self::new(chain, load_private_key(key)?)
+        let mut ck = Self::new(chain, load_private_key(key)?)?;
+        ck.rsa_decrypter = RsaPremasterKey::from_der(key).map(Arc::new);
+        Ok(ck)
     }
 }
 
@@ -46,7 +55,7 @@ impl CertifiedKey {
 #[derive(Debug)]
 pub struct ClientHelloInfo<'a> {
     pub server_name: Option<&'a DnsName<'a>>,
-    /// The client's TLS 1.3-usable signature schemes.
+    /// The client's signature schemes (for TLS 1.3, those TLS 1.3 allows).
     pub signature_schemes: &'a [SignatureScheme],
     pub alpn: Option<&'a [Vec<u8>]>,
     pub cipher_suites: &'a [CipherSuite],
@@ -117,6 +126,8 @@ pub struct ServerConfig {
     pub time: Arc<dyn TimeProvider>,
     /// The largest handshake message accepted from a client.
     pub max_handshake_message: usize,
+    /// TLS 1.2: refuse clients without extended master secret (RFC 7627).
+    pub require_extended_master_secret: bool,
 }
 
 impl ServerConfig {
@@ -133,28 +144,24 @@ impl ServerConfig {
 
     pub fn with_cert_resolver(cert_resolver: Arc<dyn ResolvesServerCert>) -> Self {
         Self {
-            versions: vec![ProtocolVersion::TLSv1_3],
-            cipher_suites: TLS13_SUITES.iter().map(|s| s.suite).collect(),
+            versions: vec![ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2],
+            cipher_suites: default_cipher_suites(),
             groups: kx::ALL_GROUPS.iter().map(|g| g.name()).collect(),
             alpn_protocols: Vec::new(),
             cert_resolver,
             random: Arc::new(SystemRandom),
             time: Arc::new(SystemTime),
             max_handshake_message: DEFAULT_MAX_HANDSHAKE_MESSAGE,
+            require_extended_master_secret: true,
         }
     }
 
+    pub(crate) fn supports(&self, version: ProtocolVersion) -> bool {
+        self.versions.contains(&version)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        if !self.versions.contains(&ProtocolVersion::TLSv1_3) {
-            return Err(Error::InvalidConfig("TLS 1.3 must be enabled".into()));
-        }
-        if self.cipher_suites.is_empty()
-            || self.cipher_suites.iter().any(|s| tls13_suite(*s).is_none())
-        {
-            return Err(Error::InvalidConfig(
-                "cipher suites must be non-empty TLS 1.3 suites we implement".into(),
-            ));
-        }
+        validate_versions_and_suites(&self.versions, &self.cipher_suites)?;
         if self.groups.is_empty() || self.groups.iter().any(|g| kx::group(*g).is_none()) {
             return Err(Error::InvalidConfig(
                 "groups must be non-empty and implemented".into(),

@@ -64,7 +64,13 @@ impl ExpectClientHello {
         hello: &ClientHello,
         msg: &HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
-        check_version(hello)?;
+        if choose_version(&self.config, hello)? == ProtocolVersion::TLSv1_2 {
+            // A second ClientHello must stay with TLS 1.3 (RFC 8446 §4.1.2).
+            if self.retry.is_some() {
+                return Err(PeerMisbehaved::ClientHelloChangedAfterRetry.into());
+            }
+            return super::tls12::handle_client_hello(&self.config, common, hello, msg);
+        }
         common.negotiated.version = Some(ProtocolVersion::TLSv1_3);
         // RFC 8446 §4.1.2: TLS 1.3 ClientHellos carry exactly one
         // compression method, null.
@@ -97,7 +103,7 @@ impl ExpectClientHello {
             .filter(|s| s.usable_in_tls13())
             .collect();
         let (certified, scheme) = self.choose_certificate(hello, &schemes)?;
-        let alpn = self.choose_protocol(hello)?;
+        let alpn = choose_protocol(&self.config, hello)?;
 
         if let Some(retry) = &self.retry {
             check_retry(retry, hello, suite)?;
@@ -170,20 +176,6 @@ impl ExpectClientHello {
         Ok((certified, scheme))
     }
 
-    /// RFC 7301 §3.2: the first of the client's protocols that we speak;
-    /// none in common → no_application_protocol.
-    fn choose_protocol(&self, hello: &ClientHello) -> Result<Option<Vec<u8>>, Error> {
-        match &hello.extensions.alpn {
-            Some(offered) if !self.config.alpn_protocols.is_empty() => offered
-                .iter()
-                .find(|p| self.config.alpn_protocols.contains(p))
-                .cloned()
-                .map(Some)
-                .ok_or(Error::NoApplicationProtocol),
-            _ => Ok(None),
-        }
-    }
-
     fn send_retry(
         self,
         common: &mut CommonState,
@@ -218,7 +210,7 @@ impl ExpectClientHello {
         // RFC 8446 Appendix D.4: the compatibility CCS follows our first
         // handshake message when the client sent a session ID.
         if !hello.session_id.is_empty() {
-            common.send_compat_ccs()?;
+            common.send_change_cipher_spec()?;
         }
         let retry = Retry {
             suite,
@@ -234,12 +226,38 @@ impl ExpectClientHello {
     }
 }
 
-/// RFC 8446 §4.2.1: TLS 1.3 is negotiated through supported_versions only.
-fn check_version(hello: &ClientHello) -> Result<(), Error> {
-    match &hello.extensions.supported_versions {
-        Some(v) if v.contains(&ProtocolVersion::TLSv1_3) => Ok(()),
-        _ => Err(PeerIncompatible::NoCommonVersion.into()),
+/// RFC 7301 §3.2: the first of the client's protocols that we speak;
+/// none in common → no_application_protocol.
+pub(super) fn choose_protocol(
+    config: &ServerConfig,
+    hello: &ClientHello,
+) -> Result<Option<Vec<u8>>, Error> {
+    match &hello.extensions.alpn {
+        Some(offered) if !config.alpn_protocols.is_empty() => offered
+            .iter()
+            .find(|p| config.alpn_protocols.contains(p))
+            .cloned()
+            .map(Some)
+            .ok_or(Error::NoApplicationProtocol),
+        _ => Ok(None),
     }
+}
+
+/// RFC 8446 §4.2.1: TLS 1.3 is chosen through supported_versions only;
+/// RFC 5246 §E.1: without it, legacy_version is the client's highest.
+fn choose_version(config: &ServerConfig, hello: &ClientHello) -> Result<ProtocolVersion, Error> {
+    let offered = hello.extensions.supported_versions.as_deref();
+    let offers = |v: ProtocolVersion| match offered {
+        Some(list) => list.contains(&v),
+        None => {
+            v == ProtocolVersion::TLSv1_2
+                && hello.legacy_version.to_wire() >= ProtocolVersion::TLSv1_2.to_wire()
+        }
+    };
+    [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
+        .into_iter()
+        .find(|v| config.supports(*v) && offers(*v))
+        .ok_or_else(|| PeerIncompatible::NoCommonVersion.into())
 }
 
 /// RFC 8446 §4.2.8: shares only for groups in supported_groups, at most

@@ -73,7 +73,7 @@ pub(super) fn emit_server_flight(
     );
     // RFC 8446 Appendix D.4: compatibility CCS after our first message.
     if !sent_ccs && !choices.session_id.is_empty() {
-        common.send_compat_ccs()?;
+        common.send_change_cipher_spec()?;
     }
 
     let key_schedule = EarlySecret::new(suite, None).into_handshake(shared_secret.expose());

@@ -1,0 +1,391 @@
+//! The client's TLS 1.2 handshake (RFC 5246 §7.3): ServerHello,
+//! Certificate, ServerKeyExchange (ECDHE only), CertificateRequest?,
+//! ServerHelloDone; then our ClientKeyExchange, ChangeCipherSpec and
+//! Finished; then the server's ChangeCipherSpec and Finished.
+
+use rustls_pki_types::CertificateDer;
+
+use super::hs::{check_server_extensions, ClientContext};
+use crate::codec::{encode_opaque, LengthPrefix};
+use crate::conn::{inappropriate, CommonState, Message, Side, State};
+use crate::crypto::rsa_kx::{encrypt_premaster, PREMASTER_LEN};
+use crate::crypto::{ct_eq, kx, Secret};
+use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::handshake::{EcdheParams, HandshakeMessage, HandshakePayload, ServerHello};
+use crate::suites::{tls12_suite, Authentication12, KeyExchange12, Tls12CipherSuite};
+use crate::tls12::key_schedule::{
+    MasterSecret12, MasterSecretSeed, CLIENT_FINISHED_LABEL, SERVER_FINISHED_LABEL,
+};
+use crate::tls12::{
+    DirectionalProtection, ExpectChangeCipherSpec, Traffic12, DOWNGRADE_SENTINEL_TLS12,
+};
+use crate::transcript::{Transcript, TranscriptBuffer};
+use crate::verify::end_entity_spki;
+
+/// RFC 5246 §7.4.1.4 and the RFCs that add TLS 1.2 extensions: what a
+/// TLS 1.2 ServerHello may carry.
+const SERVER_HELLO_EXTENSIONS: &[ExtensionType] = &[
+    ExtensionType::ServerName,
+    ExtensionType::MaxFragmentLength,
+    ExtensionType::StatusRequest,
+    ExtensionType::EcPointFormats,
+    ExtensionType::Alpn,
+    ExtensionType::SignedCertificateTimestamp,
+    ExtensionType::EncryptThenMac,
+    ExtensionType::ExtendedMasterSecret,
+    ExtensionType::SessionTicket,
+    ExtensionType::RenegotiationInfo,
+    ExtensionType::RecordSizeLimit,
+];
+
+/// What the TLS 1.2 states carry along.
+struct Handshake12 {
+    cx: ClientContext,
+    suite: &'static Tls12CipherSuite,
+    transcript: Transcript,
+    server_random: [u8; 32],
+    extended_master_secret: bool,
+}
+
+/// A ServerHello without supported_versions: the server chose TLS 1.2.
+pub(super) fn handle_server_hello(
+    cx: ClientContext,
+    common: &mut CommonState,
+    hello: &ServerHello,
+    msg: &HandshakeMessage,
+    transcript: TranscriptBuffer,
+) -> Result<Box<dyn State>, Error> {
+    let config = &cx.config;
+    // RFC 8446 §4.1.3: a TLS 1.3 client must refuse a downgrade marked by
+    // the server's random.
+    if config.supports(ProtocolVersion::TLSv1_3) && hello.random[24..] == DOWNGRADE_SENTINEL_TLS12 {
+        return Err(PeerMisbehaved::DowngradeSentinel.into());
+    }
+    // RFC 5246 §7.4.1.3: echoing our session ID would mean resuming a
+    // session we never offered (ours is only for middlebox compatibility).
+    if !cx.hello.session_id.is_empty() && hello.session_id == cx.hello.session_id {
+        return Err(PeerMisbehaved::ResumedUnofferedSession.into());
+    }
+    // RFC 5246 §7.4.1.3: we offered only the null compression method.
+    if hello.compression_method != 0 {
+        return Err(PeerMisbehaved::NonZeroCompression.into());
+    }
+    let suite = cx
+        .hello
+        .cipher_suites
+        .contains(&hello.cipher_suite)
+        .then(|| tls12_suite(hello.cipher_suite))
+        .flatten()
+        .ok_or(PeerMisbehaved::SelectedUnofferedCipherSuite)?;
+    let ext = &hello.extensions;
+    check_server_extensions(&ext.received, &cx.hello.extensions, SERVER_HELLO_EXTENSIONS)?;
+    // RFC 5746 §3.4: on an initial handshake renegotiated_connection is empty.
+    if ext
+        .renegotiation_info
+        .as_ref()
+        .is_some_and(|ri| !ri.is_empty())
+    {
+        return Err(PeerMisbehaved::RenegotiationInfoNotEmpty.into());
+    }
+    // RFC 7627 §5.3: we may refuse a server without extended master secret.
+    if !ext.extended_master_secret && config.require_extended_master_secret {
+        return Err(PeerIncompatible::ExtendedMasterSecretRequired.into());
+    }
+    // RFC 7366 §3: we run CBC suites only with encrypt-then-MAC.
+    if suite.is_cbc() && !ext.encrypt_then_mac {
+        return Err(PeerIncompatible::EncryptThenMacRequired.into());
+    }
+    // RFC 7301 §3.1: the server picks one of the protocols we offered.
+    if let Some(proto) = &ext.alpn {
+        if !config.alpn_protocols.contains(proto) {
+            return Err(PeerMisbehaved::SelectedUnofferedProtocol.into());
+        }
+        common.negotiated.alpn = Some(proto.clone());
+    }
+    common.negotiated.version = Some(ProtocolVersion::TLSv1_2);
+    common.negotiated.suite = Some(suite.suite);
+
+    let mut transcript = transcript.start_hash(suite.hash);
+    transcript.add(msg);
+    let hs = Handshake12 {
+        cx,
+        suite,
+        transcript,
+        server_random: hello.random,
+        extended_master_secret: ext.extended_master_secret,
+    };
+    Ok(Box::new(ExpectCertificate(hs)))
+}
+
+struct ExpectCertificate(Handshake12);
+
+impl State for ExpectCertificate {
+    fn handle(
+        self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let mut hs = self.0;
+        let msg = msg.into_handshake("Certificate")?;
+        let HandshakePayload::Certificate12(certs) = &msg.payload else {
+            return Err(inappropriate(&msg, "Certificate"));
+        };
+        // RFC 5246 §7.4.2: the server always sends its certificate here.
+        let Some((end_entity, intermediates)) = certs.split_first() else {
+            return Err(PeerMisbehaved::EmptyCertificateList.into());
+        };
+        let config = &hs.cx.config;
+        config.verifier.verify_server_cert(
+            end_entity,
+            intermediates,
+            &hs.cx.server_name,
+            config.time.now(),
+        )?;
+        common.negotiated.peer_certificates = Some(certs.clone());
+        hs.transcript.add(&msg);
+        let certs = certs.clone();
+        Ok(match hs.suite.kx {
+            KeyExchange12::Ecdhe => Box::new(ExpectServerKeyExchange { hs, certs }),
+            KeyExchange12::Rsa => Box::new(ExpectServerHelloDone {
+                hs,
+                certs,
+                server_params: None,
+                certificate_requested: false,
+            }),
+        })
+    }
+}
+
+struct ExpectServerKeyExchange {
+    hs: Handshake12,
+    certs: Vec<CertificateDer<'static>>,
+}
+
+/// RFC 8422 §5.4 / RFC 5246 §7.4.1.4.1: the signature must use a scheme we
+/// offered that fits the suite's certificate type.
+fn fits_suite(scheme: SignatureScheme, auth: Authentication12) -> bool {
+    use SignatureScheme as S;
+    match auth {
+        Authentication12::Ecdsa => {
+            matches!(
+                scheme,
+                S::ECDSA_NISTP256_SHA256
+                    | S::ECDSA_NISTP384_SHA384
+                    | S::ECDSA_NISTP521_SHA512
+                    | S::ED25519
+            )
+        }
+        Authentication12::Rsa => matches!(
+            scheme,
+            S::RSA_PKCS1_SHA256
+                | S::RSA_PKCS1_SHA384
+                | S::RSA_PKCS1_SHA512
+                | S::RSA_PSS_RSAE_SHA256
+                | S::RSA_PSS_RSAE_SHA384
+                | S::RSA_PSS_RSAE_SHA512
+        ),
+    }
+}
+
+impl State for ExpectServerKeyExchange {
+    fn handle(
+        self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let Self { mut hs, certs } = *self;
+        let msg = msg.into_handshake("ServerKeyExchange")?;
+        let HandshakePayload::ServerKeyExchange(ske) = &msg.payload else {
+            return Err(inappropriate(&msg, "ServerKeyExchange"));
+        };
+        // RFC 8422 §5.4: a curve we offered (the hybrid group is TLS 1.3 only).
+        let offered_groups = hs
+            .cx
+            .hello
+            .extensions
+            .supported_groups
+            .as_deref()
+            .unwrap_or_default();
+        if !offered_groups.contains(&ske.params.group)
+            || ske.params.group == NamedGroup::X25519MLKEM768
+        {
+            return Err(PeerMisbehaved::SelectedUnofferedGroup.into());
+        }
+        let scheme = ske.signed.scheme;
+        let offered_schemes = hs
+            .cx
+            .hello
+            .extensions
+            .signature_algorithms
+            .as_deref()
+            .unwrap_or_default();
+        if !offered_schemes.contains(&scheme) {
+            return Err(PeerMisbehaved::SelectedUnofferedSignatureScheme.into());
+        }
+        if !fits_suite(scheme, hs.suite.auth) {
+            return Err(PeerMisbehaved::UnsuitableSignatureScheme.into());
+        }
+        // RFC 8422 §5.4: signed over client_random ‖ server_random ‖ params.
+        let mut signed = hs.cx.hello.random.to_vec();
+        signed.extend_from_slice(&hs.server_random);
+        signed.extend_from_slice(&crate::codec::Codec::to_bytes(&ske.params));
+        hs.cx
+            .config
+            .verifier
+            .verify_signature(&signed, &certs[0], &ske.signed, false)?;
+        common.negotiated.group = Some(ske.params.group);
+        common.negotiated.signature_scheme = Some(scheme);
+        hs.transcript.add(&msg);
+        let server_params = Some(ske.params.clone());
+        Ok(Box::new(ExpectServerHelloDone {
+            hs,
+            certs,
+            server_params,
+            certificate_requested: false,
+        }))
+    }
+}
+
+struct ExpectServerHelloDone {
+    hs: Handshake12,
+    certs: Vec<CertificateDer<'static>>,
+    server_params: Option<EcdheParams>,
+    certificate_requested: bool,
+}
+
+impl State for ExpectServerHelloDone {
+    fn handle(
+        mut self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let msg = msg.into_handshake("ServerHelloDone")?;
+        match &msg.payload {
+            HandshakePayload::CertificateRequest12(_) if !self.certificate_requested => {
+                self.hs.transcript.add(&msg);
+                self.certificate_requested = true;
+                Ok(self)
+            }
+            HandshakePayload::ServerHelloDone => {
+                self.hs.transcript.add(&msg);
+                self.send_client_flight(common)
+            }
+            _ => Err(inappropriate(&msg, "ServerHelloDone")),
+        }
+    }
+}
+
+/// RFC 5246 §7.4.7: makes the pre-master secret — agreed by ECDHE with
+/// the server's params, or transported to the server's RSA key — and the
+/// ClientKeyExchange body that carries our part.
+fn key_exchange(
+    hs: &Handshake12,
+    certs: &[CertificateDer<'static>],
+    server_params: Option<&EcdheParams>,
+) -> Result<(Vec<u8>, Secret), Error> {
+    let mut body = Vec::new();
+    match server_params {
+        Some(params) => {
+            let group = kx::group(params.group).ok_or(PeerMisbehaved::SelectedUnofferedGroup)?;
+            let share = group.start()?;
+            encode_opaque(&mut body, LengthPrefix::U8, share.public());
+            Ok((body, share.decapsulate(&params.public)?))
+        }
+        None => {
+            // RFC 5246 §7.4.7.1: client_version ‖ 46 random bytes.
+            let mut premaster = [0u8; PREMASTER_LEN];
+            premaster[..2].copy_from_slice(&hs.cx.hello.legacy_version.to_wire().to_be_bytes());
+            hs.cx.config.random.fill(&mut premaster[2..])?;
+            let spki = end_entity_spki(&certs[0])?;
+            encode_opaque(
+                &mut body,
+                LengthPrefix::U16,
+                &encrypt_premaster(&spki, &premaster)?,
+            );
+            Ok((body, Secret::from_slice(&premaster)))
+        }
+    }
+}
+
+impl ExpectServerHelloDone {
+    fn send_client_flight(
+        self: Box<Self>,
+        common: &mut CommonState,
+    ) -> Result<Box<dyn State>, Error> {
+        let Self {
+            mut hs,
+            certs,
+            server_params,
+            certificate_requested,
+        } = *self;
+        // RFC 5246 §7.4.6: asked for a certificate, we send an empty list.
+        if certificate_requested {
+            let empty = HandshakeMessage::build(HandshakePayload::Certificate12(vec![]));
+            hs.transcript.add(&empty);
+            common.send_handshake(&empty);
+        }
+        let (body, premaster) = key_exchange(&hs, &certs, server_params.as_ref())?;
+        let kx_msg = HandshakeMessage::build(HandshakePayload::ClientKeyExchange(body));
+        hs.transcript.add(&kx_msg);
+        common.send_handshake(&kx_msg);
+
+        // RFC 7627 §4: the session hash covers the transcript through
+        // ClientKeyExchange.
+        let client_random = hs.cx.hello.random;
+        let session_hash = hs.transcript.current();
+        let seed = match hs.extended_master_secret {
+            true => MasterSecretSeed::SessionHash(&session_hash),
+            false => MasterSecretSeed::Randoms {
+                client: &client_random,
+                server: &hs.server_random,
+            },
+        };
+        let master = MasterSecret12::derive(hs.suite, &premaster, seed);
+        let keys = master.session_keys(&client_random, &hs.server_random);
+        let protection = DirectionalProtection::new(hs.suite, &keys, Side::Client)?;
+
+        common.send_change_cipher_spec()?;
+        common.set_encrypter(protection.encrypter)?;
+        let verify_data = master.verify_data(CLIENT_FINISHED_LABEL, &hs.transcript.current());
+        let finished = HandshakeMessage::build(HandshakePayload::Finished(verify_data));
+        hs.transcript.add(&finished);
+        common.send_handshake(&finished);
+
+        let next = Box::new(ExpectFinished {
+            transcript: hs.transcript,
+            master,
+        });
+        Ok(Box::new(ExpectChangeCipherSpec {
+            decrypter: protection.decrypter,
+            next,
+        }))
+    }
+}
+
+struct ExpectFinished {
+    transcript: Transcript,
+    master: MasterSecret12,
+}
+
+impl State for ExpectFinished {
+    fn handle(
+        self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let msg = msg.into_handshake("Finished")?;
+        let HandshakePayload::Finished(verify_data) = &msg.payload else {
+            return Err(inappropriate(&msg, "Finished"));
+        };
+        // RFC 5246 §7.4.9: check the server's Finished, in constant time.
+        let expected = self
+            .master
+            .verify_data(SERVER_FINISHED_LABEL, &self.transcript.current());
+        if !ct_eq(&expected, verify_data) {
+            return Err(PeerMisbehaved::BadFinished.into());
+        }
+        common.start_traffic()?;
+        Ok(Box::new(Traffic12::new(Side::Client)))
+    }
+}
