@@ -5,17 +5,20 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::Arc;
 
 use rustls_pki_types::{CertificateDer, DnsName};
 
 use crate::codec::Codec;
+use crate::crypto::Secret;
 use crate::error::{Error, InvalidMessage, PeerMisbehaved};
 use crate::msgs::alert::Alert;
 use crate::msgs::enums::{
-    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup, ProtocolVersion,
-    SignatureScheme,
+    AlertDescription, AlertLevel, CipherSuite, ContentType, KeyUpdateRequest, NamedGroup,
+    ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::handshake::HandshakeMessage;
+use crate::observe::{Direction, Event, KeyLog, Observer, SecretKind};
 use crate::record::deframer::Deframer;
 use crate::record::joiner::Joiner;
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
@@ -74,6 +77,16 @@ pub fn inappropriate(msg: &HandshakeMessage, expected: &'static str) -> Error {
 pub trait State: Send + Sync {
     fn handle(self: Box<Self>, cx: &mut CommonState, msg: Message)
         -> Result<Box<dyn State>, Error>;
+
+    /// RFC 8446 §4.6.3: sends a KeyUpdate and switches our sending key.
+    /// Only the TLS 1.3 traffic state can.
+    fn update_write_key(
+        &mut self,
+        _cx: &mut CommonState,
+        _request: KeyUpdateRequest,
+    ) -> Result<(), Error> {
+        Err(Error::HandshakeNotComplete)
+    }
 }
 
 /// A FIFO of byte chunks.
@@ -244,15 +257,55 @@ pub struct CommonState {
     empty_records_in_a_row: u32,
     warning_alerts: u32,
     change_cipher_specs: u32,
+    observer: Option<Arc<dyn Observer>>,
+    key_log: Option<Arc<dyn KeyLog>>,
+    /// For key log lines: the ClientHello.random of this connection.
+    pub client_random: [u8; 32],
 }
 
 impl CommonState {
+    pub fn new(observer: Option<Arc<dyn Observer>>, key_log: Option<Arc<dyn KeyLog>>) -> Self {
+        Self {
+            observer,
+            key_log,
+            ..Self::default()
+        }
+    }
+
+    /// Tells the observer, if there is one; `event` is only built then.
+    pub fn observe<'a>(&self, event: impl FnOnce() -> Event<'a>) {
+        if let Some(o) = &self.observer {
+            o.event(&event());
+        }
+    }
+
+    /// Whether an observer asked to see secrets.
+    pub fn observing_secrets(&self) -> bool {
+        self.observer.as_ref().is_some_and(|o| o.wants_secrets())
+    }
+
+    /// A secret was derived: write it to the key log (if the application
+    /// installed one) and show it to an observer that wants secrets.
+    pub fn secret(&self, kind: SecretKind, value: &Secret) {
+        if let (Some(log), Some(label)) = (&self.key_log, kind.nss_label()) {
+            log.log(&label, &self.client_random, value.expose());
+        }
+        if self.observing_secrets() {
+            self.observe(|| Event::Secret { kind, value });
+        }
+    }
     pub fn is_tls13(&self) -> bool {
         self.negotiated.version == Some(ProtocolVersion::TLSv1_3)
     }
 
     /// Queues a handshake message; consecutive messages share records.
     pub fn send_handshake(&mut self, msg: &HandshakeMessage) {
+        self.observe(|| Event::Message {
+            direction: Direction::Sent,
+            typ: msg.typ(),
+            len: msg.encoding.len(),
+            encrypted: self.record_layer.encrypter.is_some(),
+        });
         self.pending_handshake.extend_from_slice(&msg.encoding);
     }
 
@@ -278,6 +331,9 @@ impl CommonState {
         );
         out.push(1);
         self.sendable_tls.push(out);
+        self.observe(|| Event::ChangeCipherSpec {
+            direction: Direction::Sent,
+        });
         Ok(())
     }
 
@@ -318,6 +374,10 @@ impl CommonState {
     }
 
     pub fn send_alert(&mut self, alert: Alert) {
+        self.observe(|| Event::Alert {
+            direction: Direction::Sent,
+            alert,
+        });
         // An alert that cannot be encrypted (sequence space exhausted) is
         // not sent; the connection is failing anyway.
         let _ = self.send_records(ContentType::Alert, &alert.to_bytes());
@@ -326,6 +386,7 @@ impl CommonState {
     /// The handshake is done: application data may flow both ways.
     pub fn start_traffic(&mut self) -> Result<(), Error> {
         self.handshake_complete = true;
+        self.observe(|| Event::HandshakeComplete(&self.negotiated));
         self.flush_handshake()?;
         for chunk in self.sendable_plaintext.take_all() {
             self.send_records(ContentType::ApplicationData, &chunk)?;
@@ -488,6 +549,10 @@ impl ConnectionCommon {
     fn process_alert(&mut self, payload: &[u8]) -> Result<(), Error> {
         // RFC 8446 §5.1: alerts are never fragmented or coalesced.
         let alert = Alert::read_exact(payload, "alert")?;
+        self.common.observe(|| Event::Alert {
+            direction: Direction::Received,
+            alert,
+        });
         if !alert.level.is_known() {
             return Err(PeerMisbehaved::UnknownAlertLevel.into());
         }
@@ -518,6 +583,9 @@ impl ConnectionCommon {
         if payload != [1] {
             return Err(PeerMisbehaved::IllegalChangeCipherSpec.into());
         }
+        self.common.observe(|| Event::ChangeCipherSpec {
+            direction: Direction::Received,
+        });
         if self.tls12_negotiated() {
             return self.dispatch(Message::ChangeCipherSpec);
         }
@@ -542,6 +610,12 @@ impl ConnectionCommon {
         while let Some(bytes) = self.joiner.pop()? {
             let epoch = self.common.record_layer.read_epoch;
             let msg = HandshakeMessage::read(bytes, self.tls12_negotiated())?;
+            self.common.observe(|| Event::Message {
+                direction: Direction::Received,
+                typ: msg.typ(),
+                len: msg.encoding.len(),
+                encrypted: self.common.record_layer.decrypter.is_some(),
+            });
             self.dispatch(Message::Handshake(msg))?;
             // RFC 8446 §5.1: a message before a key change must end its record.
             if self.common.record_layer.read_epoch != epoch && !self.joiner.is_empty() {
@@ -575,6 +649,22 @@ impl ConnectionCommon {
         )?;
         self.state = Ok(state.handle(&mut self.common, msg)?);
         Ok(())
+    }
+
+    /// TLS 1.3: sends a KeyUpdate and switches to fresh sending keys
+    /// (RFC 8446 §4.6.3); with `request_peer`, asks the peer to do the same.
+    /// Fails before the handshake completes and for TLS 1.2.
+    pub fn send_key_update(&mut self, request_peer: bool) -> Result<(), Error> {
+        let request = match request_peer {
+            true => KeyUpdateRequest::UpdateRequested,
+            false => KeyUpdateRequest::UpdateNotRequested,
+        };
+        if !self.common.is_tls13() || self.common.sent_close_notify {
+            return Err(Error::HandshakeNotComplete);
+        }
+        let state = self.state.as_mut().map_err(|e| e.clone())?;
+        state.update_write_key(&mut self.common, request)?;
+        self.common.flush_handshake()
     }
 
     /// Plaintext received from the peer.

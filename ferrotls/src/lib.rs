@@ -21,12 +21,13 @@ pub mod verify;
 
 mod client;
 mod conn;
+pub mod observe;
 mod server;
 mod stream;
 mod transcript;
 
 pub use client::{ClientConfig, ClientConnection};
-pub use conn::{ConnectionCommon, IoState, Reader, Writer};
+pub use conn::{ConnectionCommon, IoState, Negotiated, Reader, Side, Writer};
 pub use error::{CertificateError, Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 pub use msgs::enums::{
     AlertDescription, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,

@@ -6,6 +6,7 @@ use crate::crypto::kx;
 use crate::crypto::rand::{RandomSource, SystemRandom};
 use crate::error::Error;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::observe::{KeyLog, Observer};
 use crate::record::joiner::DEFAULT_MAX_HANDSHAKE_MESSAGE;
 use crate::suites::{default_cipher_suites, validate_versions_and_suites};
 use crate::time::{SystemTime, TimeProvider};
@@ -32,6 +33,10 @@ pub struct ClientConfig {
     pub max_handshake_message: usize,
     /// TLS 1.2: refuse servers without extended master secret (RFC 7627).
     pub require_extended_master_secret: bool,
+    /// Receives handshake events (`ferrotls explain` uses one).
+    pub observer: Option<Arc<dyn Observer>>,
+    /// Receives secrets in NSS key log format, e.g. [`KeyLogFile`](crate::observe::KeyLogFile).
+    pub key_log: Option<Arc<dyn KeyLog>>,
 }
 
 impl ClientConfig {
@@ -53,6 +58,8 @@ impl ClientConfig {
             time: Arc::new(SystemTime),
             max_handshake_message: DEFAULT_MAX_HANDSHAKE_MESSAGE,
             require_extended_master_secret: true,
+            observer: None,
+            key_log: None,
         }
     }
 

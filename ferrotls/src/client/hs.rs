@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use rustls_pki_types::ServerName;
+use rustls_pki_types::{CertificateDer, ServerName};
 
 use super::config::ClientConfig;
 use super::{tls12, tls13};
@@ -13,6 +13,7 @@ use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::msgs::enums::{CipherSuite, ExtensionType, ProtocolVersion, PskKeyExchangeMode};
 use crate::msgs::extensions::{ClientExtensions, KeyShareEntry, ServerExtensions};
 use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload, ServerHello};
+use crate::observe::{Event, KeyExchangeKind};
 use crate::suites::{tls12_suite, tls13_suite, Tls13CipherSuite};
 use crate::transcript::{Transcript, TranscriptBuffer};
 
@@ -64,6 +65,8 @@ pub(super) fn start_handshake(
     let msg = HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone()));
     let mut transcript = TranscriptBuffer::default();
     transcript.add(&msg);
+    common.client_random = random;
+    common.observe(|| Event::ClientRandom(&random));
     common.send_handshake(&msg);
     common.seen_client_hello = true;
 
@@ -198,6 +201,33 @@ impl State for ExpectServerHello {
     }
 }
 
+/// Validates the server's chain with the configured verifier, tells the
+/// observer the outcome, and records the chain.
+pub(super) fn verify_server_chain(
+    cx: &ClientContext,
+    common: &mut CommonState,
+    certs: &[CertificateDer<'static>],
+) -> Result<(), Error> {
+    // RFC 8446 §4.4.2.4 / RFC 5246 §7.4.2: the server must send a certificate.
+    let (end_entity, intermediates) = certs
+        .split_first()
+        .ok_or(PeerMisbehaved::EmptyCertificateList)?;
+    let config = &cx.config;
+    let result = config.verifier.verify_server_cert(
+        end_entity,
+        intermediates,
+        &cx.server_name,
+        config.time.now(),
+    );
+    common.observe(|| Event::PeerCertificates {
+        chain: certs,
+        result: result.as_ref().map(|_| ()),
+    });
+    result?;
+    common.negotiated.peer_certificates = Some(certs.to_vec());
+    Ok(())
+}
+
 /// RFC 8446 §4.2: which extensions each server message may carry.
 const SERVER_HELLO_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::KeyShare,
@@ -321,7 +351,16 @@ impl ExpectServerHello {
             .find(|s| s.group() == server_share.group)
             .ok_or(PeerMisbehaved::SelectedUnofferedGroup)?;
         let group = our_share.group();
+        let client_share_len = our_share.public().len();
         let shared_secret = our_share.decapsulate(&server_share.payload)?;
+        cx.observe(|| Event::ServerRandom(&sh.random));
+        cx.observe(|| {
+            Event::KeyExchange(KeyExchangeKind::Agreed {
+                group,
+                client_share_len,
+                server_share_len: server_share.payload.len(),
+            })
+        });
 
         let mut transcript = transcript.into_hash(suite);
         transcript.add(msg);

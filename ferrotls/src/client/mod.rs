@@ -26,7 +26,7 @@ impl ClientConnection {
     /// `write_tls` at once.
     pub fn new(config: Arc<ClientConfig>, server_name: ServerName<'static>) -> Result<Self, Error> {
         config.validate()?;
-        let mut common = CommonState::default();
+        let mut common = CommonState::new(config.observer.clone(), config.key_log.clone());
         let max_message = config.max_handshake_message;
         let state = hs::start_handshake(config, server_name, &mut common)?;
         common.flush_handshake()?;

@@ -5,7 +5,7 @@
 
 use rustls_pki_types::CertificateDer;
 
-use super::hs::{check_server_extensions, ClientContext};
+use super::hs::{check_server_extensions, verify_server_chain, ClientContext};
 use crate::codec::{encode_opaque, LengthPrefix};
 use crate::conn::{inappropriate, CommonState, Message, Side, State};
 use crate::crypto::rsa_kx::{encrypt_premaster, PREMASTER_LEN};
@@ -13,6 +13,7 @@ use crate::crypto::{ct_eq, kx, Secret};
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::handshake::{EcdheParams, HandshakeMessage, HandshakePayload, ServerHello};
+use crate::observe::{Event, KeyExchangeKind, SecretKind};
 use crate::suites::{tls12_suite, Authentication12, KeyExchange12, Tls12CipherSuite};
 use crate::tls12::key_schedule::{
     MasterSecret12, MasterSecretSeed, CLIENT_FINISHED_LABEL, SERVER_FINISHED_LABEL,
@@ -105,6 +106,7 @@ pub(super) fn handle_server_hello(
     }
     common.negotiated.version = Some(ProtocolVersion::TLSv1_2);
     common.negotiated.suite = Some(suite.suite);
+    common.observe(|| Event::ServerRandom(&hello.random));
 
     let mut transcript = transcript.start_hash(suite.hash);
     transcript.add(msg);
@@ -131,18 +133,7 @@ impl State for ExpectCertificate {
         let HandshakePayload::Certificate12(certs) = &msg.payload else {
             return Err(inappropriate(&msg, "Certificate"));
         };
-        // RFC 5246 §7.4.2: the server always sends its certificate here.
-        let Some((end_entity, intermediates)) = certs.split_first() else {
-            return Err(PeerMisbehaved::EmptyCertificateList.into());
-        };
-        let config = &hs.cx.config;
-        config.verifier.verify_server_cert(
-            end_entity,
-            intermediates,
-            &hs.cx.server_name,
-            config.time.now(),
-        )?;
-        common.negotiated.peer_certificates = Some(certs.clone());
+        verify_server_chain(&hs.cx, common, certs)?;
         hs.transcript.add(&msg);
         let certs = certs.clone();
         Ok(match hs.suite.kx {
@@ -283,14 +274,19 @@ fn key_exchange(
     hs: &Handshake12,
     certs: &[CertificateDer<'static>],
     server_params: Option<&EcdheParams>,
-) -> Result<(Vec<u8>, Secret), Error> {
+) -> Result<(Vec<u8>, Secret, KeyExchangeKind), Error> {
     let mut body = Vec::new();
     match server_params {
         Some(params) => {
             let group = kx::group(params.group).ok_or(PeerMisbehaved::SelectedUnofferedGroup)?;
             let share = group.start()?;
             encode_opaque(&mut body, LengthPrefix::U8, share.public());
-            Ok((body, share.decapsulate(&params.public)?))
+            let kind = KeyExchangeKind::Agreed {
+                group: params.group,
+                client_share_len: share.public().len(),
+                server_share_len: params.public.len(),
+            };
+            Ok((body, share.decapsulate(&params.public)?, kind))
         }
         None => {
             // RFC 5246 §7.4.7.1: client_version ‖ 46 random bytes.
@@ -298,12 +294,12 @@ fn key_exchange(
             premaster[..2].copy_from_slice(&hs.cx.hello.legacy_version.to_wire().to_be_bytes());
             hs.cx.config.random.fill(&mut premaster[2..])?;
             let spki = end_entity_spki(&certs[0])?;
-            encode_opaque(
-                &mut body,
-                LengthPrefix::U16,
-                &encrypt_premaster(&spki, &premaster)?,
-            );
-            Ok((body, Secret::from_slice(&premaster)))
+            let ciphertext = encrypt_premaster(&spki, &premaster)?;
+            encode_opaque(&mut body, LengthPrefix::U16, &ciphertext);
+            let kind = KeyExchangeKind::RsaTransported {
+                ciphertext_len: ciphertext.len(),
+            };
+            Ok((body, Secret::from_slice(&premaster), kind))
         }
     }
 }
@@ -325,7 +321,9 @@ impl ExpectServerHelloDone {
             hs.transcript.add(&empty);
             common.send_handshake(&empty);
         }
-        let (body, premaster) = key_exchange(&hs, &certs, server_params.as_ref())?;
+        let (body, premaster, kind) = key_exchange(&hs, &certs, server_params.as_ref())?;
+        common.observe(|| Event::KeyExchange(kind));
+        common.secret(SecretKind::PreMasterSecret, &premaster);
         let kx_msg = HandshakeMessage::build(HandshakePayload::ClientKeyExchange(body));
         hs.transcript.add(&kx_msg);
         common.send_handshake(&kx_msg);
@@ -342,7 +340,11 @@ impl ExpectServerHelloDone {
             },
         };
         let master = MasterSecret12::derive(hs.suite, &premaster, seed);
+        common.secret(SecretKind::MasterSecret, master.secret());
         let keys = master.session_keys(&client_random, &hs.server_random);
+        if common.observing_secrets() {
+            common.observe(|| Event::SessionKeys(&keys));
+        }
         let protection = DirectionalProtection::new(hs.suite, &keys, Side::Client)?;
 
         common.send_change_cipher_spec()?;
@@ -385,6 +387,9 @@ impl State for ExpectFinished {
         if !ct_eq(&expected, verify_data) {
             return Err(PeerMisbehaved::BadFinished.into());
         }
+        common.observe(|| Event::FinishedVerified {
+            sender: Side::Server,
+        });
         common.start_traffic()?;
         Ok(Box::new(Traffic12::new(Side::Client)))
     }

@@ -4,12 +4,13 @@
 
 use rustls_pki_types::CertificateDer;
 
-use super::hs::{check_server_extensions, ClientContext};
+use super::hs::{check_server_extensions, verify_server_chain, ClientContext};
 use crate::conn::{inappropriate, CommonState, Message, Side, State};
 use crate::crypto::{ct_eq, Secret};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::ExtensionType;
 use crate::msgs::handshake::{Certificate13, HandshakeMessage, HandshakePayload};
+use crate::observe::{Event, KeyStage, SecretKind};
 use crate::suites::Tls13CipherSuite;
 use crate::tls13::key_schedule::{
     finished_verify_data, EarlySecret, HandshakeSecret, TrafficSecrets,
@@ -36,14 +37,30 @@ pub(super) fn after_server_hello(
     shared_secret: &Secret,
     sent_ccs: bool,
 ) -> Result<Box<dyn State>, Error> {
-    let key_schedule = EarlySecret::new(suite, None).into_handshake(shared_secret.expose());
+    common.secret(SecretKind::SharedSecret, shared_secret);
+    let early = EarlySecret::new(suite, None);
+    common.secret(SecretKind::EarlySecret, early.secret());
+    let key_schedule = early.into_handshake(shared_secret.expose());
+    common.secret(SecretKind::HandshakeSecret, key_schedule.secret());
     let secrets = key_schedule.traffic_secrets(&transcript.current());
-    common.set_decrypter(protection(suite, &secrets.server)?);
+    common.set_decrypter(protection(
+        common,
+        suite,
+        &secrets.server,
+        KeyStage::Handshake,
+        Side::Server,
+    )?);
     // RFC 8446 Appendix D.4: the compatibility CCS before our second flight.
     if !sent_ccs {
         common.send_change_cipher_spec()?;
     }
-    common.set_encrypter(protection(suite, &secrets.client)?)?;
+    common.set_encrypter(protection(
+        common,
+        suite,
+        &secrets.client,
+        KeyStage::Handshake,
+        Side::Client,
+    )?)?;
     let hs = Handshake {
         cx,
         suite,
@@ -118,8 +135,7 @@ impl State for ExpectCertificate {
                 Ok(self)
             }
             HandshakePayload::Certificate13(cert) => {
-                let certs = self.check_certificate(cert)?;
-                common.negotiated.peer_certificates = Some(certs.clone());
+                let certs = self.check_certificate(common, cert)?;
                 let Self {
                     mut hs,
                     certificate_request,
@@ -139,26 +155,18 @@ impl State for ExpectCertificate {
 impl ExpectCertificate {
     fn check_certificate(
         &self,
+        common: &mut CommonState,
         cert: &Certificate13,
     ) -> Result<Vec<CertificateDer<'static>>, Error> {
         // RFC 8446 §4.4.2: for server authentication the context is empty.
         if !cert.context.is_empty() {
             return Err(PeerMisbehaved::CertificateContextNotEmpty.into());
         }
+        let certs: Vec<CertificateDer<'static>> =
+            cert.entries.iter().map(|e| e.cert.clone()).collect();
         // RFC 8446 §4.4.2.4: an empty server Certificate → decode_error.
-        let Some((end_entity, intermediates)) = cert.entries.split_first() else {
-            return Err(PeerMisbehaved::EmptyCertificateList.into());
-        };
-        let intermediates: Vec<CertificateDer<'static>> =
-            intermediates.iter().map(|e| e.cert.clone()).collect();
-        let config = &self.hs.cx.config;
-        config.verifier.verify_server_cert(
-            &end_entity.cert,
-            &intermediates,
-            &self.hs.cx.server_name,
-            config.time.now(),
-        )?;
-        Ok(cert.entries.iter().map(|e| e.cert.clone()).collect())
+        verify_server_chain(&self.hs.cx, common, &certs)?;
+        Ok(certs)
     }
 }
 
@@ -235,9 +243,20 @@ impl State for ExpectFinished {
         }
         hs.transcript.add(&msg);
 
+        common.observe(|| Event::FinishedVerified {
+            sender: Side::Server,
+        });
         let master = hs.key_schedule.into_master();
+        common.secret(SecretKind::Tls13MasterSecret, master.secret());
         let app = master.application_secrets(&hs.transcript.current());
-        common.set_decrypter(protection(hs.suite, &app.server)?);
+        common.secret(SecretKind::ExporterMasterSecret, &app.exporter);
+        common.set_decrypter(protection(
+            common,
+            hs.suite,
+            &app.server,
+            KeyStage::Application(0),
+            Side::Server,
+        )?);
 
         // RFC 8446 §4.4.2: asked for a certificate, we send an empty list.
         if let Some(context) = certificate_request {
@@ -253,7 +272,13 @@ impl State for ExpectFinished {
         let finished = HandshakeMessage::build(HandshakePayload::Finished(verify_data));
         hs.transcript.add(&finished);
         common.send_handshake(&finished);
-        common.set_encrypter(protection(hs.suite, &app.client)?)?;
+        common.set_encrypter(protection(
+            common,
+            hs.suite,
+            &app.client,
+            KeyStage::Application(0),
+            Side::Client,
+        )?)?;
         common.start_traffic()?;
         Ok(Box::new(Traffic13::new(
             hs.suite,

@@ -12,6 +12,7 @@ use crate::crypto::rsa_kx::RsaPremasterKey;
 use crate::crypto::sign::{load_private_key, SigningKey};
 use crate::error::Error;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::observe::{KeyLog, Observer};
 use crate::record::joiner::DEFAULT_MAX_HANDSHAKE_MESSAGE;
 use crate::suites::{default_cipher_suites, validate_versions_and_suites};
 use crate::time::{SystemTime, TimeProvider};
@@ -128,6 +129,10 @@ pub struct ServerConfig {
     pub max_handshake_message: usize,
     /// TLS 1.2: refuse clients without extended master secret (RFC 7627).
     pub require_extended_master_secret: bool,
+    /// Receives handshake events (`ferrotls explain` uses one).
+    pub observer: Option<Arc<dyn Observer>>,
+    /// Receives secrets in NSS key log format, e.g. [`KeyLogFile`](crate::observe::KeyLogFile).
+    pub key_log: Option<Arc<dyn KeyLog>>,
 }
 
 impl ServerConfig {
@@ -153,6 +158,8 @@ impl ServerConfig {
             time: Arc::new(SystemTime),
             max_handshake_message: DEFAULT_MAX_HANDSHAKE_MESSAGE,
             require_extended_master_secret: true,
+            observer: None,
+            key_log: None,
         }
     }
 

@@ -13,6 +13,7 @@ use crate::msgs::extensions::{KeyShareEntry, ServerExtensions};
 use crate::msgs::handshake::{
     ClientHello, HandshakeMessage, HandshakePayload, ServerHello, HRR_RANDOM,
 };
+use crate::observe::Event;
 use crate::suites::{tls13_suite, Tls13CipherSuite};
 use crate::transcript::Transcript;
 
@@ -52,6 +53,10 @@ impl State for ExpectClientHello {
         let HandshakePayload::ClientHello(hello) = &msg.payload else {
             return Err(inappropriate(&msg, "ClientHello"));
         };
+        if !common.seen_client_hello {
+            common.client_random = hello.random;
+            common.observe(|| Event::ClientRandom(&hello.random));
+        }
         common.seen_client_hello = true;
         (*self).handle_hello(common, hello, &msg)
     }

@@ -28,9 +28,10 @@ impl ServerConnection {
     pub fn new(config: Arc<ServerConfig>) -> Result<Self, Error> {
         config.validate()?;
         let max_message = config.max_handshake_message;
+        let common = CommonState::new(config.observer.clone(), config.key_log.clone());
         let state = hs::ExpectClientHello::new(config);
         Ok(Self {
-            inner: ConnectionCommon::new(CommonState::default(), state, max_message),
+            inner: ConnectionCommon::new(common, state, max_message),
         })
     }
 

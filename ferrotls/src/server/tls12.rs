@@ -17,6 +17,7 @@ use crate::msgs::handshake::{
     ClientHello, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload, ServerHello,
     ServerKeyExchange,
 };
+use crate::observe::{Event, KeyExchangeKind, SecretKind};
 use crate::record::protect::RecordEncrypter;
 use crate::suites::{tls12_suite, Authentication12, KeyExchange12, Tls12CipherSuite};
 use crate::tls12::key_schedule::{
@@ -114,6 +115,7 @@ pub(super) fn handle_client_hello(
     if config.supports(ProtocolVersion::TLSv1_3) {
         random[24..].copy_from_slice(&DOWNGRADE_SENTINEL_TLS12);
     }
+    common.observe(|| Event::ServerRandom(&random));
     let mut session_id = vec![0u8; 32];
     config.random.fill(&mut session_id)?;
     let suite = choice.suite;
@@ -297,7 +299,7 @@ struct ExpectClientKeyExchange {
 impl State for ExpectClientKeyExchange {
     fn handle(
         self: Box<Self>,
-        _common: &mut CommonState,
+        common: &mut CommonState,
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
         let Self {
@@ -313,15 +315,30 @@ impl State for ExpectClientKeyExchange {
         let HandshakePayload::ClientKeyExchange(body) = &msg.payload else {
             return Err(inappropriate(&msg, "ClientKeyExchange"));
         };
-        let premaster = match kx {
-            KeyExchange::Ecdhe(share) => share.decapsulate(&read_client_point(body)?)?,
+        let (premaster, kind) = match kx {
+            KeyExchange::Ecdhe(share) => {
+                let point = read_client_point(body)?;
+                let kind = KeyExchangeKind::Agreed {
+                    group: share.group(),
+                    client_share_len: point.len(),
+                    server_share_len: share.public().len(),
+                };
+                (share.decapsulate(&point)?, kind)
+            }
             // The countermeasure: whatever is wrong inside, no error here.
-            KeyExchange::Rsa { key, fallback } => key.decrypt_premaster(
-                &read_encrypted_premaster(body)?,
-                client_version.to_wire(),
-                fallback,
-            ),
+            KeyExchange::Rsa { key, fallback } => {
+                let ciphertext = read_encrypted_premaster(body)?;
+                let kind = KeyExchangeKind::RsaTransported {
+                    ciphertext_len: ciphertext.len(),
+                };
+                (
+                    key.decrypt_premaster(&ciphertext, client_version.to_wire(), fallback),
+                    kind,
+                )
+            }
         };
+        common.observe(|| Event::KeyExchange(kind));
+        common.secret(SecretKind::PreMasterSecret, &premaster);
         transcript.add(&msg);
 
         // RFC 7627 §4: the session hash covers the transcript through
@@ -335,7 +352,11 @@ impl State for ExpectClientKeyExchange {
             },
         };
         let master = MasterSecret12::derive(suite, &premaster, seed);
+        common.secret(SecretKind::MasterSecret, master.secret());
         let keys = master.session_keys(&client_random, &server_random);
+        if common.observing_secrets() {
+            common.observe(|| Event::SessionKeys(&keys));
+        }
         let protection = DirectionalProtection::new(suite, &keys, Side::Server)?;
         let next = Box::new(ExpectFinished {
             transcript,
@@ -375,6 +396,9 @@ impl State for ExpectFinished {
         if !ct_eq(&expected, verify_data) {
             return Err(PeerMisbehaved::BadFinished.into());
         }
+        common.observe(|| Event::FinishedVerified {
+            sender: Side::Client,
+        });
         transcript.add(&msg);
         common.send_change_cipher_spec()?;
         common.set_encrypter(encrypter)?;

@@ -15,6 +15,7 @@ use crate::msgs::handshake::{
     Certificate13, CertificateEntry, DigitallySigned, HandshakeMessage, HandshakePayload,
     ServerHello,
 };
+use crate::observe::{Event, KeyExchangeKind, KeyStage, SecretKind};
 use crate::suites::Tls13CipherSuite;
 use crate::tls13::key_schedule::{finished_verify_data, ApplicationSecrets, EarlySecret};
 use crate::tls13::traffic::Traffic13;
@@ -48,9 +49,17 @@ pub(super) fn emit_server_flight(
     let group = kx::group(choices.share.group)
         .ok_or(Error::Internal("configured group not implemented"))?;
     let (server_share, shared_secret) = group.encapsulate(&choices.share.payload)?;
+    common.observe(|| {
+        Event::KeyExchange(KeyExchangeKind::Agreed {
+            group: choices.share.group,
+            client_share_len: choices.share.payload.len(),
+            server_share_len: server_share.len(),
+        })
+    });
 
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
+    common.observe(|| Event::ServerRandom(&random));
     let hello = ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random,
@@ -76,10 +85,26 @@ pub(super) fn emit_server_flight(
         common.send_change_cipher_spec()?;
     }
 
-    let key_schedule = EarlySecret::new(suite, None).into_handshake(shared_secret.expose());
+    common.secret(SecretKind::SharedSecret, &shared_secret);
+    let early = EarlySecret::new(suite, None);
+    common.secret(SecretKind::EarlySecret, early.secret());
+    let key_schedule = early.into_handshake(shared_secret.expose());
+    common.secret(SecretKind::HandshakeSecret, key_schedule.secret());
     let secrets = key_schedule.traffic_secrets(&transcript.current());
-    common.set_encrypter(protection(suite, &secrets.server)?)?;
-    common.set_decrypter(protection(suite, &secrets.client)?);
+    common.set_encrypter(protection(
+        common,
+        suite,
+        &secrets.server,
+        KeyStage::Handshake,
+        Side::Server,
+    )?)?;
+    common.set_decrypter(protection(
+        common,
+        suite,
+        &secrets.client,
+        KeyStage::Handshake,
+        Side::Client,
+    )?);
     // RFC 8446 §4.2.10: we never accept 0-RTT, so skip what the client sent.
     if choices.early_data_offered {
         common.skip_undecryptable(MAX_SKIPPED_EARLY_DATA);
@@ -131,8 +156,16 @@ pub(super) fn emit_server_flight(
     );
 
     let master = key_schedule.into_master();
+    common.secret(SecretKind::Tls13MasterSecret, master.secret());
     let app = master.application_secrets(&transcript.current());
-    common.set_encrypter(protection(suite, &app.server)?)?;
+    common.secret(SecretKind::ExporterMasterSecret, &app.exporter);
+    common.set_encrypter(protection(
+        common,
+        suite,
+        &app.server,
+        KeyStage::Application(0),
+        Side::Server,
+    )?)?;
 
     let n = &mut common.negotiated;
     n.version = Some(ProtocolVersion::TLSv1_3);
@@ -181,7 +214,16 @@ impl State for ExpectFinished {
         if !ct_eq(&expected, verify_data) {
             return Err(PeerMisbehaved::BadFinished.into());
         }
-        common.set_decrypter(protection(self.suite, &self.app.client)?);
+        common.observe(|| Event::FinishedVerified {
+            sender: Side::Client,
+        });
+        common.set_decrypter(protection(
+            common,
+            self.suite,
+            &self.app.client,
+            KeyStage::Application(0),
+            Side::Client,
+        )?);
         common.start_traffic()?;
         let ApplicationSecrets { client, server, .. } = self.app;
         Ok(Box::new(Traffic13::new(

@@ -109,6 +109,7 @@ pub const SERVER_FINISHED_LABEL: &[u8] = b"server finished";
 /// The session keys of TLS 1.2: one MAC key, write key and IV per
 /// direction. MAC keys are empty for AEAD suites (the cipher
 /// authenticates), IVs are empty for CBC suites (each record carries one).
+#[derive(Debug)]
 pub struct SessionKeys {
     pub client_write_mac_key: Secret,
     pub server_write_mac_key: Secret,

@@ -3,19 +3,41 @@
 pub mod key_schedule;
 pub mod traffic;
 
+use crate::conn::{CommonState, Side};
 use crate::crypto::aead::AeadKey;
 use crate::crypto::Secret;
 use crate::error::Error;
+use crate::observe::{Event, KeyStage, SecretKind};
 use crate::record::protect::Tls13Protection;
 use crate::suites::Tls13CipherSuite;
 use key_schedule::TrafficKeys;
 
-/// Record protection keyed from a traffic secret (RFC 8446 §7.3).
+/// Record protection keyed from a traffic secret (RFC 8446 §7.3). The
+/// secret goes to the key log, and secret and keys to an observer that
+/// wants them.
 pub fn protection(
+    common: &CommonState,
     suite: &Tls13CipherSuite,
     traffic_secret: &Secret,
+    stage: KeyStage,
+    writer: Side,
 ) -> Result<Box<Tls13Protection>, Error> {
+    let kind = match (stage, writer) {
+        (KeyStage::Handshake, Side::Client) => SecretKind::ClientHandshakeTrafficSecret,
+        (KeyStage::Handshake, Side::Server) => SecretKind::ServerHandshakeTrafficSecret,
+        (KeyStage::Application(n), Side::Client) => SecretKind::ClientApplicationTrafficSecret(n),
+        (KeyStage::Application(n), Side::Server) => SecretKind::ServerApplicationTrafficSecret(n),
+    };
+    common.secret(kind, traffic_secret);
     let keys = TrafficKeys::derive(suite, traffic_secret);
+    if common.observing_secrets() {
+        common.observe(|| Event::TrafficKey {
+            stage,
+            writer,
+            key: &keys.key,
+            iv: &keys.iv,
+        });
+    }
     let key = AeadKey::new(suite.aead, keys.key.expose())?;
     Ok(Box::new(Tls13Protection::new(key, keys.iv)))
 }

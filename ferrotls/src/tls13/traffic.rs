@@ -6,6 +6,7 @@ use crate::crypto::Secret;
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::KeyUpdateRequest;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use crate::observe::KeyStage;
 use crate::suites::Tls13CipherSuite;
 use crate::tls13::key_schedule::next_traffic_secret;
 use crate::tls13::protection;
@@ -14,11 +15,25 @@ use crate::tls13::protection;
 /// flood meant to burn our CPU.
 pub const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
 
+/// One direction's current application traffic secret and its generation
+/// (RFC 8446 §7.2: application_traffic_secret_N).
+struct TrafficSecret {
+    secret: Secret,
+    generation: u32,
+}
+
+impl TrafficSecret {
+    fn advance(&mut self, suite: &Tls13CipherSuite) {
+        self.secret = next_traffic_secret(suite, &self.secret);
+        self.generation += 1;
+    }
+}
+
 pub struct Traffic13 {
     suite: &'static Tls13CipherSuite,
     side: Side,
-    read_secret: Secret,
-    write_secret: Secret,
+    read: TrafficSecret,
+    write: TrafficSecret,
 }
 
 impl Traffic13 {
@@ -31,8 +46,21 @@ impl Traffic13 {
         Self {
             suite,
             side,
-            read_secret,
-            write_secret,
+            read: TrafficSecret {
+                secret: read_secret,
+                generation: 0,
+            },
+            write: TrafficSecret {
+                secret: write_secret,
+                generation: 0,
+            },
+        }
+    }
+
+    fn peer(&self) -> Side {
+        match self.side {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
         }
     }
 
@@ -47,25 +75,19 @@ impl Traffic13 {
         if cx.key_updates_in_a_row > MAX_KEY_UPDATES_IN_A_ROW {
             return Err(PeerMisbehaved::TooManyKeyUpdates.into());
         }
-        self.read_secret = next_traffic_secret(self.suite, &self.read_secret);
-        cx.set_decrypter(protection(self.suite, &self.read_secret)?);
+        self.read.advance(self.suite);
+        let stage = KeyStage::Application(self.read.generation);
+        cx.set_decrypter(protection(
+            cx,
+            self.suite,
+            &self.read.secret,
+            stage,
+            self.peer(),
+        )?);
         if request == KeyUpdateRequest::UpdateRequested && !cx.sent_close_notify {
             self.update_write_key(cx, KeyUpdateRequest::UpdateNotRequested)?;
         }
         Ok(())
-    }
-
-    /// Sends KeyUpdate under the current key, then switches to the next.
-    fn update_write_key(
-        &mut self,
-        cx: &mut CommonState,
-        request: KeyUpdateRequest,
-    ) -> Result<(), Error> {
-        cx.send_handshake(&HandshakeMessage::build(HandshakePayload::KeyUpdate(
-            request,
-        )));
-        self.write_secret = next_traffic_secret(self.suite, &self.write_secret);
-        cx.set_encrypter(protection(self.suite, &self.write_secret)?)
     }
 }
 
@@ -85,5 +107,25 @@ impl State for Traffic13 {
             HandshakePayload::NewSessionTicket13(_) if self.side == Side::Client => Ok(self),
             _ => Err(inappropriate(&msg, "KeyUpdate or NewSessionTicket")),
         }
+    }
+
+    /// Sends KeyUpdate under the current key, then switches to the next.
+    fn update_write_key(
+        &mut self,
+        cx: &mut CommonState,
+        request: KeyUpdateRequest,
+    ) -> Result<(), Error> {
+        cx.send_handshake(&HandshakeMessage::build(HandshakePayload::KeyUpdate(
+            request,
+        )));
+        self.write.advance(self.suite);
+        let stage = KeyStage::Application(self.write.generation);
+        cx.set_encrypter(protection(
+            cx,
+            self.suite,
+            &self.write.secret,
+            stage,
+            self.side,
+        )?)
     }
 }
