@@ -1,6 +1,93 @@
-//! The `ferrotls` command.
+//! The `ferrotls` command: a TLS client and server for trying things out,
+//! debugging peers and interop testing.
 
-fn main() {
-    eprintln!("ferrotls: the client and server commands are being built");
-    std::process::exit(2);
+mod certs;
+mod client;
+mod options;
+mod server;
+
+use std::fmt;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// TLS 1.3 client and server built on the ferrotls library.
+///
+/// Exit status: 0 on success (a clean TLS close), 1 when the connection
+/// or handshake fails, 2 for unusable arguments or files.
+#[derive(Parser, Debug)]
+#[command(name = "ferrotls", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Connect to a TLS server; stdin goes to the server, what it sends goes
+    /// to stdout (like `openssl s_client -quiet`).
+    ///
+    /// Once the handshake completes, one line on stderr names the version,
+    /// cipher suite, group and ALPN protocol. At stdin EOF the client sends
+    /// close_notify and keeps reading until the server closes; the exit
+    /// status is 0 only for a clean TLS close.
+    Client(client::ClientArgs),
+    /// Accept TLS connections and echo what clients send, or answer HTTP
+    /// requests with a page describing the connection.
+    ///
+    /// Serves many clients at once until stopped. Logs one line on stderr
+    /// per handshake and per failed connection, with the client's address.
+    Server(server::ServerArgs),
+}
+
+/// Why a command failed; the message is one line, shown after "ferrotls: ".
+#[derive(Debug)]
+pub enum CliError {
+    /// The arguments or the files they name are unusable (exit 2).
+    Usage(String),
+    /// The command ran and failed (exit 1).
+    Failed(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Usage(_) => ExitCode::from(2),
+            Self::Failed(_) => ExitCode::from(1),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usage(m) | Self::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Client(args) => client::run(args),
+        Command::Server(args) => server::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferrotls: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

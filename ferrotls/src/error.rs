@@ -283,6 +283,10 @@ impl fmt::Display for InvalidMessage {
             Self::InvalidLength(w) => write!(f, "invalid length of {w}"),
             Self::InvalidValue(w) => write!(f, "invalid value of {w}"),
             Self::HandshakeMessageTooLarge => f.write_str("handshake message too large"),
+            Self::UnknownContentType(t) if t.is_ascii_uppercase() => write!(
+                f,
+                "unknown record content type {t}: the peer is not speaking TLS (plain text such as HTTP?)"
+            ),
             Self::UnknownContentType(t) => write!(f, "unknown record content type {t}"),
             Self::InvalidRecordVersion(v) => write!(f, "record version 0x{v:04x} is not TLS"),
             Self::EmptyRecord(t) => write!(f, "empty {t} record"),

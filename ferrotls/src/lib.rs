@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod error;
 pub mod msgs;
 pub mod record;
+pub mod session;
 pub mod suites;
 pub mod time;
 pub mod tls12;

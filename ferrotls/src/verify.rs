@@ -156,6 +156,26 @@ fn map_webpki_error(e: webpki::Error, server_name: &ServerName<'_>) -> Error {
         W::BadDer | W::BadDerTime | W::TrailingData(_) | W::UnsupportedCertVersion => {
             CertificateError::BadEncoding
         }
+        W::CaUsedAsEndEntity => CertificateError::Other(
+            "the server's certificate is a CA certificate, not a server certificate".into(),
+        ),
+        W::EndEntityUsedAsCa => CertificateError::Other(
+            "a server certificate was used to issue another certificate".into(),
+        ),
+        W::NameConstraintViolation => {
+            CertificateError::Other("the chain violates a CA's name constraints".into())
+        }
+        W::PathLenConstraintViolated => {
+            CertificateError::Other("the chain is longer than a CA allows".into())
+        }
+        W::UnsupportedCriticalExtension => {
+            CertificateError::Other("the certificate has an unsupported critical extension".into())
+        }
+        W::MaximumPathDepthExceeded
+        | W::MaximumPathBuildCallsExceeded
+        | W::MaximumSignatureChecksExceeded => CertificateError::Other(
+            "the certificate chain is too long or too complex to verify".into(),
+        ),
         other => CertificateError::Other(format!("{other}")),
     };
     c.into()

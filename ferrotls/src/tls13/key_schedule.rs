@@ -208,6 +208,36 @@ pub fn finished_verify_data(
     hkdf::hmac(h, finished_key.expose(), &[transcript_hash])
 }
 
+/// RFC 8446 §4.6.1: the PSK a NewSessionTicket stands for.
+pub fn resumption_psk(
+    suite: &Tls13CipherSuite,
+    resumption_master_secret: &Secret,
+    nonce: &[u8],
+) -> Secret {
+    let h = suite.hash;
+    hkdf_expand_label(
+        h,
+        resumption_master_secret.expose(),
+        b"resumption",
+        nonce,
+        h.output_len(),
+    )
+}
+
+/// RFC 8446 §4.2.11.2: a PSK binder, the Finished computation keyed by
+/// the binder key over the transcript up to the binders.
+pub fn psk_binder(
+    suite: &Tls13CipherSuite,
+    early: &EarlySecret,
+    truncated_transcript_hash: &[u8],
+) -> Vec<u8> {
+    finished_verify_data(
+        suite,
+        &early.resumption_binder_key(),
+        truncated_transcript_hash,
+    )
+}
+
 /// RFC 8446 §7.2: application_traffic_secret_N+1.
 pub fn next_traffic_secret(suite: &Tls13CipherSuite, secret: &Secret) -> Secret {
     hkdf_expand_label(

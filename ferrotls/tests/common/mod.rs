@@ -195,3 +195,32 @@ pub fn handshake_err(client: &mut ConnectionCommon, server: &mut ConnectionCommo
 pub fn arc<T>(t: T) -> Arc<T> {
     Arc::new(t)
 }
+
+/// A fresh, empty directory under the system temp dir, unique to this
+/// process and call (for PEM files handed to external programs).
+pub fn unique_temp_dir(tag: &str) -> std::path::PathBuf {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ferrotls-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// RFC 8446 §4.1.3: the ServerHello.random that marks a HelloRetryRequest
+/// (SHA-256 of "HelloRetryRequest"). Spelled out here rather than taken
+/// from the library, so tests check the wire against the RFC.
+pub const RFC8446_HRR_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// Whether the server's first bytes on the wire (a plaintext handshake
+/// record starting with a ServerHello) are a HelloRetryRequest.
+pub fn starts_with_hello_retry_request(server_bytes: &[u8]) -> bool {
+    // record header (5) | msg type (1) | length (3) | legacy_version (2) | random (32)
+    server_bytes.len() >= 43
+        && server_bytes[0] == 22
+        && server_bytes[5] == 2
+        && server_bytes[11..43] == RFC8446_HRR_RANDOM
+}

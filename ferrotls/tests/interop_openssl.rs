@@ -1,0 +1,1223 @@
+//! Interop with peers we did not write: OpenSSL's `s_server` and
+//! `s_client` (OpenSSL 3.0: TLS 1.3 with x25519, P-256 and P-384; it has
+//! no ML-KEM).
+//!
+//! Our client talks to `s_server -www` (it answers `GET /` with a page that
+//! shows what *it* negotiated, then sends close_notify) and `s_server -rev`
+//! (it echoes each line reversed); `s_client` talks to our server, run in a
+//! thread of this process, which echoes what it reads.
+//!
+//! Nothing here may hang: every child process is killed by a guard when it
+//! goes out of scope, every socket has a timeout, and every wait is
+//! bounded. No assertion is about timing.
+
+mod common;
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use common::*;
+use ferrotls::{
+    AlertDescription, CertificateError, CipherSuite, ClientConfig, ClientConnection, Error,
+    NamedGroup, PeerIncompatible, ProtocolVersion, ServerConfig, ServerConnection, SignatureScheme,
+    StreamOwned,
+};
+
+/// The longest any one step may take: a child starting, a read, an exit.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// TLS 1.3 suites; OpenSSL spells them as IANA does.
+const SUITES: [CipherSuite; 3] = [
+    CipherSuite::TLS_AES_128_GCM_SHA256,
+    CipherSuite::TLS_AES_256_GCM_SHA384,
+    CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+];
+
+/// A group both OpenSSL 3.0 and we implement, and how OpenSSL names it.
+struct OsslGroup {
+    group: NamedGroup,
+    /// For `-groups`.
+    arg: &'static str,
+    /// In `s_server -www`'s "Shared groups:" line.
+    shared: &'static str,
+    /// In `s_client`'s "Server Temp Key:" line.
+    temp_key: &'static str,
+}
+
+const GROUPS: [OsslGroup; 3] = [
+    OsslGroup {
+        group: NamedGroup::X25519,
+        arg: "x25519",
+        shared: "x25519",
+        temp_key: "X25519, 253 bits",
+    },
+    OsslGroup {
+        group: NamedGroup::secp256r1,
+        arg: "P-256",
+        shared: "secp256r1",
+        temp_key: "ECDH, prime256v1, 256 bits",
+    },
+    OsslGroup {
+        group: NamedGroup::secp384r1,
+        arg: "P-384",
+        shared: "secp384r1",
+        temp_key: "ECDH, secp384r1, 384 bits",
+    },
+];
+
+fn ossl_group(group: NamedGroup) -> &'static OsslGroup {
+    GROUPS.iter().find(|g| g.group == group).unwrap()
+}
+
+fn suite_name(suite: CipherSuite) -> &'static str {
+    suite.name().unwrap()
+}
+
+/// The schemes a TLS 1.3 server with this key may sign with.
+fn schemes_for(kt: KeyType) -> &'static [SignatureScheme] {
+    match kt {
+        KeyType::EcdsaP256 => &[SignatureScheme::ECDSA_NISTP256_SHA256],
+        KeyType::EcdsaP384 => &[SignatureScheme::ECDSA_NISTP384_SHA384],
+        KeyType::Ed25519 => &[SignatureScheme::ED25519],
+        KeyType::Rsa2048 => &[
+            SignatureScheme::RSA_PSS_RSAE_SHA256,
+            SignatureScheme::RSA_PSS_RSAE_SHA384,
+            SignatureScheme::RSA_PSS_RSAE_SHA512,
+        ],
+    }
+}
+
+/// What `s_client` prints as "Peer signature type:" for our server's key.
+fn ossl_signature_type(kt: KeyType) -> &'static str {
+    match kt {
+        KeyType::EcdsaP256 | KeyType::EcdsaP384 => "ECDSA",
+        KeyType::Ed25519 => "ed25519",
+        KeyType::Rsa2048 => "RSA-PSS",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Child processes and their output
+
+/// Everything a child wrote to one pipe, collected by a thread.
+#[derive(Clone, Default)]
+struct Output(Arc<Mutex<Vec<u8>>>);
+
+impl Output {
+    fn drain(mut from: impl Read + Send + 'static) -> (Self, JoinHandle<()>) {
+        let out = Self::default();
+        let sink = out.clone();
+        let handle = thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = from.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        (out, handle)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// An `openssl` child process, killed (and reaped) when dropped.
+struct Openssl {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Output,
+    stderr: Output,
+    drains: Vec<JoinHandle<()>>,
+    args: Vec<String>,
+}
+
+impl Openssl {
+    fn spawn(args: Vec<String>) -> Self {
+        let mut child = Command::new("openssl")
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run openssl (is it installed?): {e}"));
+        let (stdout, h1) = Output::drain(child.stdout.take().unwrap());
+        let (stderr, h2) = Output::drain(child.stderr.take().unwrap());
+        Self {
+            stdin: child.stdin.take(),
+            child,
+            stdout,
+            stderr,
+            drains: vec![h1, h2],
+            args,
+        }
+    }
+
+    /// Writes to the child's stdin; false if it is gone.
+    fn send(&mut self, text: &str) -> bool {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin
+            .write_all(text.as_bytes())
+            .and_then(|_| stdin.flush())
+            .is_ok()
+    }
+
+    fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
+    /// Polls `cond` on (stdout, stderr) until it holds, the child exits or
+    /// `TIMEOUT` passes; returns whether it held.
+    fn wait_for(&mut self, cond: impl Fn(&str, &str) -> bool) -> bool {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if cond(&self.stdout.text(), &self.stderr.text()) {
+                return true;
+            }
+            if self.exited().is_some() || Instant::now() > deadline {
+                // One last look: output may have landed just before exit.
+                return cond(&self.stdout.text(), &self.stderr.text());
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits (bounded) for the child to exit and its output to be read.
+    fn wait_exit(&mut self) -> ExitStatus {
+        self.stdin = None;
+        let deadline = Instant::now() + TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.exited() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("openssl did not exit in time\n{}", self.describe());
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        for h in self.drains.drain(..) {
+            let _ = h.join();
+        }
+        status
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "openssl {}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.args.join(" "),
+            self.stdout.text(),
+            self.stderr.text()
+        )
+    }
+}
+
+impl Drop for Openssl {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A key type's PKI as PEM files in a private temp directory, removed on
+/// drop. `s_server` wants the leaf and the rest of the chain apart.
+struct PemFiles {
+    dir: PathBuf,
+    ca: PathBuf,
+    leaf: PathBuf,
+    intermediate: PathBuf,
+    key: PathBuf,
+}
+
+impl PemFiles {
+    fn new(pki: &TestPki, tag: &str) -> Self {
+        let dir = unique_temp_dir(&format!("openssl-{tag}"));
+        let (ca, _chain, key) = pki.write_pem_files(&dir);
+        if let Some(v1) = ed25519_pkcs8_v1(pki.key.secret_der()) {
+            std::fs::write(&key, v1).unwrap();
+        }
+        const END: &str = "-----END CERTIFICATE-----\n";
+        let split = pki.chain_pem.find(END).unwrap() + END.len();
+        let leaf = dir.join("leaf.pem");
+        let intermediate = dir.join("intermediate.pem");
+        std::fs::write(&leaf, &pki.chain_pem[..split]).unwrap();
+        std::fs::write(&intermediate, &pki.chain_pem[split..]).unwrap();
+        Self {
+            dir,
+            ca,
+            leaf,
+            intermediate,
+            key,
+        }
+    }
+
+    fn for_key_type(kt: KeyType) -> Self {
+        Self::new(TestPki::get(kt), &format!("{kt:?}"))
+    }
+
+    /// `s_server` arguments serving this PKI's leaf and intermediate.
+    fn server_args(&self) -> Vec<String> {
+        strings(&[
+            "-cert",
+            path(&self.leaf),
+            "-cert_chain",
+            path(&self.intermediate),
+            "-key",
+            path(&self.key),
+        ])
+    }
+}
+
+impl Drop for PemFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// OpenSSL 3.0 cannot load an Ed25519 key in the PKCS#8 v2 form
+/// (RFC 5958 OneAsymmetricKey, with the public key) that rcgen/aws-lc
+/// produce, so we hand it the v1 form (RFC 8410 §7): the same seed,
+/// without the public key.
+fn ed25519_pkcs8_v1(der: &[u8]) -> Option<String> {
+    // SEQUENCE { INTEGER 1, SEQUENCE { OID 1.3.101.112 }, OCTET STRING {
+    // OCTET STRING (32) seed }, [1] public key }
+    const V2_PREFIX: [u8; 16] = [
+        0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let seed = der.strip_prefix(&V2_PREFIX[..])?.get(..32)?;
+    let mut v1 = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    v1.extend_from_slice(seed);
+    Some(format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64(&v1)
+    ))
+}
+
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// openssl s_server, and our client against it
+
+struct SServer {
+    proc: Openssl,
+    addr: SocketAddr,
+}
+
+/// Starts `openssl s_server -tls1_3 <args>` on a free loopback port and
+/// waits until it listens.
+fn s_server(args: &[String]) -> SServer {
+    for _ in 0..5 {
+        // Bind port 0 to have the OS choose a free port, then hand it to
+        // openssl; if someone takes it in between, try another.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut all = strings(&["s_server", "-accept"]);
+        all.push(format!("127.0.0.1:{port}"));
+        all.extend(strings(&["-tls1_3"]));
+        all.extend_from_slice(args);
+        let mut proc = Openssl::spawn(all);
+        // s_server prints (and flushes) ACCEPT once it listens.
+        if proc.wait_for(|out, _| out.contains("ACCEPT")) {
+            return SServer {
+                proc,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            };
+        }
+        proc.wait_exit();
+        if !proc.stderr.text().contains("in use") {
+            panic!("s_server did not start\n{}", proc.describe());
+        }
+    }
+    panic!("no free port for s_server");
+}
+
+/// A socket that keeps the first bytes read and written, so tests can look
+/// at the first flight on the wire (a HelloRetryRequest, say).
+struct Recorded {
+    sock: TcpStream,
+    read: Vec<u8>,
+    written: Vec<u8>,
+}
+
+const RECORD_PREFIX: usize = 64;
+
+impl Recorded {
+    fn new(sock: TcpStream) -> Self {
+        sock.set_read_timeout(Some(TIMEOUT)).unwrap();
+        sock.set_write_timeout(Some(TIMEOUT)).unwrap();
+        Self {
+            sock,
+            read: Vec::new(),
+            written: Vec::new(),
+        }
+    }
+}
+
+fn keep_prefix(log: &mut Vec<u8>, data: &[u8]) {
+    let room = RECORD_PREFIX.saturating_sub(log.len());
+    log.extend_from_slice(&data[..room.min(data.len())]);
+}
+
+impl Read for Recorded {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.sock.read(buf)?;
+        keep_prefix(&mut self.read, &buf[..n]);
+        Ok(n)
+    }
+}
+
+impl Write for Recorded {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.sock.write(buf)?;
+        keep_prefix(&mut self.written, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.sock.flush()
+    }
+}
+
+type ClientStream = StreamOwned<ClientConnection, Recorded>;
+
+/// Connects our client and runs the handshake; the result is the
+/// handshake's (the stream is returned either way for inspection).
+fn connect(addr: SocketAddr, config: ClientConfig, name: &str) -> (ClientStream, io::Result<()>) {
+    let sock = TcpStream::connect_timeout(&addr, TIMEOUT).unwrap();
+    let conn = ClientConnection::new(Arc::new(config), server_name(name)).unwrap();
+    let mut stream = StreamOwned::new(conn, Recorded::new(sock));
+    let result = stream.conn.complete_io(&mut stream.sock).map(|_| ());
+    (stream, result)
+}
+
+/// `GET /` from `s_server -www`: the page must end with close_notify
+/// (`read_to_end` fails on a transport closed without it).
+fn www_get(stream: &mut ClientStream, ctx: &str) -> String {
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut page = Vec::new();
+    stream
+        .read_to_end(&mut page)
+        .unwrap_or_else(|e| panic!("{ctx}: reading the page to close_notify: {e}"));
+    // Our close_notify in answer; openssl may have closed the socket already.
+    let _ = stream.close();
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.starts_with("HTTP/1.0 200 ok"), "{ctx}: page:\n{page}");
+    page
+}
+
+/// Checks one handshake of our client with `s_server -www`, and the
+/// server's own view of it from the page it returns.
+fn check_client_against_www(
+    server: &SServer,
+    kt: KeyType,
+    config: ClientConfig,
+    suite: Option<CipherSuite>,
+    group: NamedGroup,
+    expect_hrr: bool,
+) {
+    let ctx = format!("{kt:?} {suite:?} {group}");
+    let offered_one_group = config.groups.len() == 1;
+    let (mut s, hs) = connect(server.addr, config, "localhost");
+    hs.unwrap_or_else(|e| panic!("{ctx}: handshake: {e}\n{}", server.proc.describe()));
+    assert_eq!(s.conn.protocol_version(), Some(ProtocolVersion::TLSv1_3));
+    let negotiated = s.conn.negotiated_cipher_suite().unwrap();
+    if let Some(suite) = suite {
+        assert_eq!(negotiated, suite, "{ctx}");
+    }
+    assert_eq!(s.conn.negotiated_group(), Some(group), "{ctx}");
+    let scheme = s.conn.negotiated_signature_scheme().unwrap();
+    assert!(schemes_for(kt).contains(&scheme), "{ctx}: {scheme}");
+    assert_eq!(s.conn.peer_certificates().map(|c| c.len()), Some(2));
+    assert_eq!(
+        starts_with_hello_retry_request(&s.sock.read),
+        expect_hrr,
+        "{ctx}: HelloRetryRequest"
+    );
+    let page = www_get(&mut s, &ctx);
+    // OpenSSL's view agrees with ours.
+    assert!(
+        page.contains(&format!(
+            "New, TLSv1.3, Cipher is {}",
+            suite_name(negotiated)
+        )),
+        "{ctx}: page:\n{page}"
+    );
+    if offered_one_group {
+        let shared = format!("Shared groups: {}\n", ossl_group(group).shared);
+        assert!(page.contains(&shared), "{ctx}: page:\n{page}");
+    }
+}
+
+fn client_matrix_against_s_server(kt: KeyType) {
+    let pki = TestPki::get(kt);
+    let files = PemFiles::for_key_type(kt);
+    let mut args = files.server_args();
+    args.extend(strings(&["-www", "-groups", "x25519:P-256:P-384"]));
+    let server = s_server(&args);
+    for suite in SUITES {
+        for g in &GROUPS {
+            let mut cc = pki.client_config();
+            cc.cipher_suites = vec![suite];
+            cc.groups = vec![g.group];
+            check_client_against_www(&server, kt, cc, Some(suite), g.group, false);
+        }
+    }
+    // Our defaults: key shares for X25519MLKEM768 (unknown to OpenSSL 3.0)
+    // and x25519, so x25519 is chosen without a HelloRetryRequest.
+    check_client_against_www(
+        &server,
+        kt,
+        pki.client_config(),
+        None,
+        NamedGroup::X25519,
+        false,
+    );
+}
+
+#[test]
+fn our_client_to_s_server_ecdsa_p256_every_suite_and_group() {
+    client_matrix_against_s_server(KeyType::EcdsaP256);
+}
+
+#[test]
+fn our_client_to_s_server_ecdsa_p384_every_suite_and_group() {
+    client_matrix_against_s_server(KeyType::EcdsaP384);
+}
+
+#[test]
+fn our_client_to_s_server_ed25519_every_suite_and_group() {
+    client_matrix_against_s_server(KeyType::Ed25519);
+}
+
+#[test]
+fn our_client_to_s_server_rsa2048_pss_every_suite_and_group() {
+    client_matrix_against_s_server(KeyType::Rsa2048);
+}
+
+#[test]
+fn our_client_to_s_server_hello_retry_request() {
+    // s_server accepts one group we sent no key share for (our default
+    // client shares X25519MLKEM768 + x25519), so it must ask again.
+    let kt = KeyType::EcdsaP256;
+    let files = PemFiles::for_key_type(kt);
+    for g in [&GROUPS[1], &GROUPS[2]] {
+        let mut args = files.server_args();
+        args.extend(strings(&["-www", "-groups", g.arg]));
+        let server = s_server(&args);
+        let cc = TestPki::get(kt).client_config();
+        check_client_against_www(&server, kt, cc, None, g.group, true);
+    }
+}
+
+/// Reads from `s` until `lines` newline-terminated lines have arrived.
+fn read_lines(s: &mut ClientStream, lines: usize) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.iter().filter(|b| **b == b'\n').count() < lines {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "eof after {} bytes", got.len());
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+#[test]
+fn our_client_to_s_server_rev_data_both_ways_and_close_notify() {
+    let kt = KeyType::EcdsaP256;
+    let pki = TestPki::get(kt);
+    let files = PemFiles::for_key_type(kt);
+    let mut args = files.server_args();
+    args.push("-rev".into());
+    let mut server = s_server(&args);
+
+    // Several lines, one of them spanning records on the way back.
+    let long: String = (0..12_000u32)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let lines = ["hello from ferrotls", long.as_str(), "third line"];
+    let (mut s, hs) = connect(server.addr, pki.client_config(), "localhost");
+    hs.unwrap();
+    for line in lines {
+        s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    let got = read_lines(&mut s, lines.len());
+    let want: String = lines
+        .iter()
+        .map(|l| format!("{}\n", l.chars().rev().collect::<String>()))
+        .collect();
+    assert!(got == want.as_bytes(), "reversed lines differ");
+
+    // "CLOSE" makes s_server shut the connection down: its close_notify
+    // must read as a clean end of stream (Ok(0)), not a truncation.
+    s.write_all(b"CLOSE\n").unwrap();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest)
+        .expect("s_server's close_notify ends the stream cleanly");
+    assert!(rest.is_empty());
+    let _ = s.close();
+
+    // Now we close first: s_server must see our close_notify as the end of
+    // input (it logs "CONNECTION CLOSED" only for a clean end) and answer
+    // with its own.
+    let (mut s, hs) = connect(server.addr, pki.client_config(), "localhost");
+    hs.unwrap();
+    s.write_all(b"ping\n").unwrap();
+    assert_eq!(read_lines(&mut s, 1), b"gnip\n");
+    s.close().unwrap();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest)
+        .expect("s_server answers our close_notify with its own");
+    assert!(rest.is_empty());
+    assert!(
+        server
+            .proc
+            .wait_for(|_, err| err.matches("CONNECTION CLOSED").count() >= 2),
+        "s_server did not see a clean close\n{}",
+        server.proc.describe()
+    );
+    assert!(
+        !server.proc.stderr.text().contains("unexpected eof"),
+        "{}",
+        server.proc.describe()
+    );
+}
+
+#[test]
+fn our_client_to_s_server_alpn() {
+    let kt = KeyType::EcdsaP256;
+    let pki = TestPki::get(kt);
+    let files = PemFiles::for_key_type(kt);
+    let mut args = files.server_args();
+    args.extend(strings(&["-www", "-alpn", "h2,http/1.1"]));
+    let server = s_server(&args);
+
+    // OpenSSL picks by its own order among what we offer.
+    for (offer, want) in [
+        (vec!["http/1.1", "h2"], Some(&b"h2"[..])),
+        (vec!["http/1.1"], Some(&b"http/1.1"[..])),
+        (vec![], None),
+    ] {
+        let mut cc = pki.client_config();
+        cc.alpn_protocols = offer.iter().map(|p| p.as_bytes().to_vec()).collect();
+        let (mut s, hs) = connect(server.addr, cc, "localhost");
+        hs.unwrap();
+        assert_eq!(s.conn.alpn_protocol(), want, "offered {offer:?}");
+        www_get(&mut s, "alpn");
+    }
+
+    // No protocol in common: OpenSSL refuses with no_application_protocol
+    // (RFC 7301 §3.2), and we report the alert.
+    let mut cc = pki.client_config();
+    cc.alpn_protocols = vec![b"spdy/3".to_vec()];
+    let (s, hs) = connect(server.addr, cc, "localhost");
+    assert!(hs.is_err());
+    assert_eq!(
+        s.conn.error(),
+        Some(&Error::AlertReceived(
+            AlertDescription::NoApplicationProtocol
+        ))
+    );
+}
+
+#[test]
+fn our_client_to_s_server_sni_selects_the_certificate() {
+    // s_server switches to its second certificate (Ed25519) when the SNI
+    // is testserver.example. It sends that one without an intermediate,
+    // so our client trusts the Ed25519 intermediate directly.
+    let p256 = TestPki::get(KeyType::EcdsaP256);
+    let ed = TestPki::get(KeyType::Ed25519);
+    let files = PemFiles::new(p256, "sni-a");
+    let files2 = PemFiles::new(ed, "sni-b");
+    let mut args = files.server_args();
+    args.extend(strings(&[
+        "-www",
+        "-servername",
+        "testserver.example",
+        "-cert2",
+        path(&files2.leaf),
+        "-key2",
+        path(&files2.key),
+    ]));
+    let server = s_server(&args);
+    let mut roots = p256.roots();
+    roots.add(&ed.chain[1]).unwrap();
+    for (name, scheme) in [
+        ("localhost", SignatureScheme::ECDSA_NISTP256_SHA256),
+        ("testserver.example", SignatureScheme::ED25519),
+    ] {
+        let (mut s, hs) = connect(server.addr, ClientConfig::new(roots.clone()), name);
+        hs.unwrap_or_else(|e| panic!("{name}: {e}\n{}", server.proc.describe()));
+        assert_eq!(s.conn.negotiated_signature_scheme(), Some(scheme), "{name}");
+        www_get(&mut s, name);
+    }
+}
+
+#[test]
+fn our_client_rejects_s_server_with_wrong_name_or_unknown_ca() {
+    let kt = KeyType::EcdsaP256;
+    let pki = TestPki::get(kt);
+    let files = PemFiles::for_key_type(kt);
+    let mut args = files.server_args();
+    args.push("-www".into());
+    let mut server = s_server(&args);
+
+    // RFC 8446 §4.4.2.4 / RFC 5246 §7.2.2: a name the certificate does not
+    // cover is bad_certificate (42).
+    let (s, hs) = connect(server.addr, pki.client_config(), "wrong.example");
+    let io_err = hs.expect_err("wrong name must fail");
+    assert!(
+        io_err
+            .to_string()
+            .contains("certificate is not valid for name 'wrong.example'"),
+        "{io_err}"
+    );
+    assert_eq!(
+        s.conn.error(),
+        Some(&Error::InvalidCertificate(
+            CertificateError::NotValidForName {
+                expected: "wrong.example".into()
+            }
+        ))
+    );
+    drop(s);
+    assert!(
+        server
+            .proc
+            .wait_for(|_, err| err.contains("SSL alert number 42")),
+        "s_server did not report bad_certificate\n{}",
+        server.proc.describe()
+    );
+
+    // A chain to a CA we do not trust is unknown_ca (48).
+    let stranger = TestPki::new(kt);
+    let (s, hs) = connect(server.addr, stranger.client_config(), "localhost");
+    let io_err = hs.expect_err("unknown CA must fail");
+    assert!(io_err.to_string().contains("unknown issuer"), "{io_err}");
+    assert_eq!(
+        s.conn.error(),
+        Some(&Error::InvalidCertificate(CertificateError::UnknownIssuer))
+    );
+    drop(s);
+    assert!(
+        server
+            .proc
+            .wait_for(|_, err| err.contains("SSL alert number 48")),
+        "s_server did not report unknown_ca\n{}",
+        server.proc.describe()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Our server, and openssl s_client against it
+
+/// What our server saw of one connection.
+#[derive(Debug)]
+struct Served {
+    handshake: Result<(), String>,
+    error: Option<Error>,
+    suite: Option<CipherSuite>,
+    group: Option<NamedGroup>,
+    scheme: Option<SignatureScheme>,
+    alpn: Option<Vec<u8>>,
+    sni: Option<String>,
+    /// Our first flight was a HelloRetryRequest.
+    hrr: bool,
+    received: Vec<u8>,
+    /// Ok if the client ended with close_notify.
+    close: Result<(), String>,
+}
+
+/// Our server on a loopback port, in a thread: for each connection it
+/// echoes everything until the client's close_notify, then closes too.
+struct EchoServer {
+    addr: SocketAddr,
+    served: mpsc::Receiver<Served>,
+    stop: Arc<AtomicBool>,
+}
+
+impl EchoServer {
+    fn start(config: ServerConfig) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = Arc::new(config);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let stopped = stop.clone();
+        thread::spawn(move || {
+            for sock in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(sock) = sock else { continue };
+                if tx.send(serve(config.clone(), sock)).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            addr,
+            served: rx,
+            stop,
+        }
+    }
+
+    fn next(&self) -> Served {
+        self.served
+            .recv_timeout(TIMEOUT)
+            .expect("our server finished no connection in time")
+    }
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        // Wake the accept loop so its thread ends.
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
+fn serve(config: Arc<ServerConfig>, sock: TcpStream) -> Served {
+    let conn = ServerConnection::new(config).unwrap();
+    let mut s = StreamOwned::new(conn, Recorded::new(sock));
+    let handshake = s
+        .conn
+        .complete_io(&mut s.sock)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    let mut received = Vec::new();
+    let mut close = Err("no handshake".to_string());
+    if handshake.is_ok() {
+        let mut buf = [0u8; 4096];
+        close = loop {
+            match s.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => {
+                    received.extend_from_slice(&buf[..n]);
+                    if let Err(e) = s.write_all(&buf[..n]) {
+                        break Err(e.to_string());
+                    }
+                }
+                Err(e) => break Err(e.to_string()),
+            }
+        };
+        // The client may be gone already.
+        let _ = s.close();
+    }
+    Served {
+        handshake,
+        error: s.conn.error().cloned(),
+        suite: s.conn.negotiated_cipher_suite(),
+        group: s.conn.negotiated_group(),
+        scheme: s.conn.negotiated_signature_scheme(),
+        alpn: s.conn.alpn_protocol().map(|p| p.to_vec()),
+        sni: s.conn.server_name().map(|n| n.as_ref().to_string()),
+        hrr: starts_with_hello_retry_request(&s.sock.written),
+        received,
+        close,
+    }
+}
+
+struct SClientRun {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    describe: String,
+}
+
+/// Runs `openssl s_client -tls1_3` against `addr`, verifying our chain to
+/// `ca` and the host name `name`. If `line` is given it is sent once the
+/// connection is up and must come back (we echo); then stdin is closed,
+/// which makes s_client send close_notify and exit.
+fn s_client(
+    addr: SocketAddr,
+    ca: &Path,
+    name: &str,
+    extra: &[&str],
+    line: Option<&str>,
+) -> SClientRun {
+    let mut args = vec!["-nocommands"];
+    args.extend_from_slice(extra);
+    let mut proc = spawn_s_client(addr, ca, name, &args);
+    if let Some(line) = line {
+        if proc.send(line) {
+            proc.wait_for(|out, _| out.contains(line));
+        }
+    }
+    finish_s_client(proc)
+}
+
+/// Starts `openssl s_client -tls1_3` against `addr`, verifying our chain
+/// to `ca` and the host name `name`.
+fn spawn_s_client(addr: SocketAddr, ca: &Path, name: &str, extra: &[&str]) -> Openssl {
+    let mut args = strings(&["s_client", "-connect"]);
+    args.push(addr.to_string());
+    args.extend(strings(&[
+        "-tls1_3",
+        "-CAfile",
+        path(ca),
+        "-verify_return_error",
+        "-verify_hostname",
+        name,
+    ]));
+    args.extend(strings(extra));
+    Openssl::spawn(args)
+}
+
+/// Closes s_client's stdin (it sends close_notify and exits) and collects
+/// what it printed.
+fn finish_s_client(mut proc: Openssl) -> SClientRun {
+    let status = proc.wait_exit();
+    SClientRun {
+        status,
+        stdout: proc.stdout.text(),
+        stderr: proc.stderr.text(),
+        describe: proc.describe(),
+    }
+}
+
+/// One good connection from s_client: handshake, echo, clean close on
+/// both sides, and both sides' views of the parameters agree.
+fn check_s_client_case(
+    server: &EchoServer,
+    files: &PemFiles,
+    kt: KeyType,
+    extra: &[&str],
+    suite: Option<CipherSuite>,
+    group: NamedGroup,
+    expect_hrr: bool,
+) -> (SClientRun, Served) {
+    let line = format!("ping from s_client {kt:?} {suite:?} {group}\n");
+    let mut args = vec!["-servername", "localhost"];
+    args.extend_from_slice(extra);
+    let run = s_client(server.addr, &files.ca, "localhost", &args, Some(&line));
+    let served = server.next();
+    let ctx = format!("{kt:?} {suite:?} {group}\n{}", run.describe);
+    assert_eq!(served.handshake, Ok(()), "{ctx}");
+    assert!(run.status.success(), "{ctx}");
+    assert_eq!(served.received, line.as_bytes(), "{ctx}");
+    assert!(run.stdout.contains(&line), "echo missing: {ctx}");
+    assert_eq!(served.close, Ok(()), "s_client's close_notify: {ctx}");
+    assert!(run.stderr.contains("DONE"), "{ctx}");
+
+    let negotiated = served.suite.unwrap();
+    if let Some(suite) = suite {
+        assert_eq!(negotiated, suite, "{ctx}");
+    }
+    assert_eq!(served.group, Some(group), "{ctx}");
+    assert!(schemes_for(kt).contains(&served.scheme.unwrap()), "{ctx}");
+    assert_eq!(served.sni.as_deref(), Some("localhost"), "{ctx}");
+    assert_eq!(served.hrr, expect_hrr, "{ctx}");
+    for want in [
+        format!("New, TLSv1.3, Cipher is {}", suite_name(negotiated)),
+        format!("Server Temp Key: {}", ossl_group(group).temp_key),
+        format!("Peer signature type: {}", ossl_signature_type(kt)),
+        "Verify return code: 0 (ok)".to_string(),
+    ] {
+        assert!(run.stdout.contains(&want), "missing {want:?}: {ctx}");
+    }
+    (run, served)
+}
+
+fn s_client_matrix_against_our_server(kt: KeyType) {
+    let files = PemFiles::for_key_type(kt);
+    let server = EchoServer::start(TestPki::get(kt).server_config());
+    for suite in SUITES {
+        for g in &GROUPS {
+            check_s_client_case(
+                &server,
+                &files,
+                kt,
+                &["-ciphersuites", suite_name(suite), "-groups", g.arg],
+                Some(suite),
+                g.group,
+                false,
+            );
+        }
+    }
+    // OpenSSL's defaults: a share for x25519 only.
+    check_s_client_case(&server, &files, kt, &[], None, NamedGroup::X25519, false);
+}
+
+#[test]
+fn s_client_to_our_server_ecdsa_p256_every_suite_and_group() {
+    s_client_matrix_against_our_server(KeyType::EcdsaP256);
+}
+
+#[test]
+fn s_client_to_our_server_ecdsa_p384_every_suite_and_group() {
+    s_client_matrix_against_our_server(KeyType::EcdsaP384);
+}
+
+#[test]
+fn s_client_to_our_server_ed25519_every_suite_and_group() {
+    s_client_matrix_against_our_server(KeyType::Ed25519);
+}
+
+#[test]
+fn s_client_to_our_server_rsa2048_pss_every_suite_and_group() {
+    s_client_matrix_against_our_server(KeyType::Rsa2048);
+}
+
+#[test]
+fn s_client_to_our_server_hello_retry_request() {
+    // s_client sends a key share for x25519 only; our server accepting
+    // just one NIST group must ask again (RFC 8446 §4.1.4).
+    let kt = KeyType::EcdsaP256;
+    let files = PemFiles::for_key_type(kt);
+    for group in [NamedGroup::secp384r1, NamedGroup::secp256r1] {
+        let mut sc = TestPki::get(kt).server_config();
+        sc.groups = vec![group];
+        let server = EchoServer::start(sc);
+        check_s_client_case(&server, &files, kt, &[], None, group, true);
+    }
+}
+
+#[test]
+fn s_client_to_our_server_alpn() {
+    let kt = KeyType::EcdsaP256;
+    let files = PemFiles::for_key_type(kt);
+    let mut sc = TestPki::get(kt).server_config();
+    sc.alpn_protocols = vec![b"http/1.1".to_vec(), b"h2".to_vec()];
+    let server = EchoServer::start(sc);
+
+    // We take the client's first protocol that we speak.
+    for (offer, want) in [("h2,http/1.1", "h2"), ("spdy/3,http/1.1", "http/1.1")] {
+        let (run, served) = check_s_client_case(
+            &server,
+            &files,
+            kt,
+            &["-alpn", offer],
+            None,
+            NamedGroup::X25519,
+            false,
+        );
+        assert_eq!(served.alpn.as_deref(), Some(want.as_bytes()));
+        assert!(
+            run.stdout.contains(&format!("ALPN protocol: {want}\n")),
+            "{}",
+            run.describe
+        );
+    }
+    let (run, served) =
+        check_s_client_case(&server, &files, kt, &[], None, NamedGroup::X25519, false);
+    assert_eq!(served.alpn, None);
+    assert!(
+        run.stdout.contains("No ALPN negotiated"),
+        "{}",
+        run.describe
+    );
+
+    // Nothing in common: no_application_protocol (RFC 7301 §3.2).
+    let run = s_client(
+        server.addr,
+        &files.ca,
+        "localhost",
+        &["-alpn", "spdy/3"],
+        None,
+    );
+    let served = server.next();
+    assert_eq!(served.error, Some(Error::NoApplicationProtocol));
+    assert!(!run.status.success());
+    assert!(
+        run.stderr.contains("no application protocol"),
+        "{}",
+        run.describe
+    );
+}
+
+#[test]
+fn s_client_to_our_server_sni() {
+    let a = TestPki::get(KeyType::EcdsaP256);
+    let b = TestPki::get(KeyType::Ed25519);
+    let files_a = PemFiles::new(a, "sni-a");
+    let cas = files_a.dir.join("both-cas.pem");
+    std::fs::write(&cas, format!("{}{}", a.ca_pem, b.ca_pem)).unwrap();
+
+    let mut resolver = ferrotls::SniResolver::new();
+    let key_a = ferrotls::CertifiedKey::from_der(a.chain.clone(), &a.key).unwrap();
+    let key_b = ferrotls::CertifiedKey::from_der(b.chain.clone(), &b.key).unwrap();
+    resolver.add("localhost", Arc::new(key_a)).unwrap();
+    resolver.add("testserver.example", Arc::new(key_b)).unwrap();
+    let server = EchoServer::start(ServerConfig::with_cert_resolver(Arc::new(resolver)));
+
+    for (name, sig) in [("localhost", "ECDSA"), ("testserver.example", "ed25519")] {
+        let line = format!("ping {name}\n");
+        let run = s_client(server.addr, &cas, name, &["-servername", name], Some(&line));
+        let served = server.next();
+        assert_eq!(served.handshake, Ok(()), "{}", run.describe);
+        assert!(run.status.success(), "{}", run.describe);
+        assert_eq!(served.sni.as_deref(), Some(name));
+        assert_eq!(served.close, Ok(()));
+        assert!(run.stdout.contains(&line), "{}", run.describe);
+        assert!(
+            run.stdout
+                .contains(&format!("Peer signature type: {sig}\n")),
+            "{}",
+            run.describe
+        );
+        assert!(
+            run.stdout.contains("Verify return code: 0 (ok)"),
+            "{}",
+            run.describe
+        );
+    }
+
+    // No SNI and no default certificate: unrecognized_name (RFC 6066 §3).
+    let run = s_client(server.addr, &cas, "localhost", &["-noservername"], None);
+    let served = server.next();
+    assert_eq!(
+        served.error,
+        Some(Error::PeerIncompatible(
+            PeerIncompatible::NoCertificateForName
+        ))
+    );
+    assert!(!run.status.success());
+    assert!(run.stderr.contains("unrecognized name"), "{}", run.describe);
+}
+
+#[test]
+fn s_client_key_update_to_our_server() {
+    // s_client's "K" command sends KeyUpdate(update_requested), "k" one
+    // with update_not_requested (RFC 8446 §4.6.3). Our server must read
+    // on with the client's next key and, when asked, update its own: the
+    // echo after "K" only decrypts at s_client if we did.
+    let kt = KeyType::EcdsaP256;
+    let files = PemFiles::for_key_type(kt);
+    let server = EchoServer::start(TestPki::get(kt).server_config());
+    let mut proc = spawn_s_client(server.addr, &files.ca, "localhost", &[]);
+    let lines = ["ping one\n", "ping two\n", "ping three\n"];
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            let cmd = if i == 1 { "K\n" } else { "k\n" };
+            assert!(proc.send(cmd), "{}", proc.describe());
+            assert!(
+                proc.wait_for(|_, err| err.matches("KEYUPDATE").count() == i),
+                "{}",
+                proc.describe()
+            );
+        }
+        assert!(proc.send(line), "{}", proc.describe());
+        assert!(
+            proc.wait_for(|out, _| out.contains(line)),
+            "no echo of {line:?}\n{}",
+            proc.describe()
+        );
+    }
+    let run = finish_s_client(proc);
+    let served = server.next();
+    assert_eq!(served.handshake, Ok(()), "{}", run.describe);
+    assert_eq!(
+        served.received,
+        lines.concat().as_bytes(),
+        "{}",
+        run.describe
+    );
+    assert_eq!(served.close, Ok(()), "{}", run.describe);
+    assert!(run.status.success(), "{}", run.describe);
+}
+
+#[test]
+fn our_client_key_update_both_ways_with_s_server() {
+    // Plain s_server sends its stdin to the client and prints what it
+    // receives; its "K" command sends KeyUpdate(update_requested).
+    let kt = KeyType::EcdsaP256;
+    let pki = TestPki::get(kt);
+    let files = PemFiles::for_key_type(kt);
+    let mut args = files.server_args();
+    args.extend(strings(&["-naccept", "1"]));
+    let mut server = s_server(&args);
+    let (mut s, hs) = connect(server.addr, pki.client_config(), "localhost");
+    hs.unwrap();
+
+    assert!(server.proc.send("from s_server\n"));
+    assert_eq!(read_lines(&mut s, 1), b"from s_server\n");
+    assert!(server.proc.send("K\n"));
+    // s_server's note about it sits in a stdio buffer, so wait for the
+    // KeyUpdate record itself, and process it: we must queue our own
+    // KeyUpdate in answer (RFC 8446 §4.6.3).
+    while !s.conn.wants_write() {
+        assert!(s.conn.read_tls(&mut s.sock).unwrap() > 0, "eof");
+        let io = s.conn.process_new_packets().unwrap();
+        assert_eq!(io.plaintext_bytes_to_read, 0);
+    }
+    s.flush().unwrap();
+    // Only now (a line sent together with "K" would be dropped) the next
+    // line, under s_server's new key.
+    assert!(server.proc.send("after key update\n"));
+    assert_eq!(read_lines(&mut s, 1), b"after key update\n");
+    // s_server can read this only if we switched our sending key.
+    s.write_all(b"client after key update\n").unwrap();
+    assert!(
+        server
+            .proc
+            .wait_for(|out, _| out.contains("client after key update\n")),
+        "{}",
+        server.proc.describe()
+    );
+    // Now we update and ask s_server to follow: it must read our next
+    // line under our new key, and its next line comes under its new one.
+    s.conn.send_key_update(true).unwrap();
+    s.write_all(b"client after our key update\n").unwrap();
+    assert!(
+        server
+            .proc
+            .wait_for(|out, _| out.contains("client after our key update\n")),
+        "{}",
+        server.proc.describe()
+    );
+    assert!(server.proc.send("server after our key update\n"));
+    assert_eq!(read_lines(&mut s, 1), b"server after our key update\n");
+    // We close; s_server answers with close_notify.
+    s.close().unwrap();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest)
+        .expect("s_server answers our close_notify with its own");
+    server.proc.wait_exit();
+    assert!(
+        !server.proc.stdout.text().contains("ERROR"),
+        "{}",
+        server.proc.describe()
+    );
+}
