@@ -236,6 +236,8 @@ pub struct Negotiated {
     pub alpn: Option<Vec<u8>>,
     pub server_name: Option<DnsName<'static>>,
     pub peer_certificates: Option<Vec<CertificateDer<'static>>>,
+    /// The handshake resumed an earlier session (with fresh keys).
+    pub resumed: bool,
 }
 
 /// The part of a connection the handshake states may touch.
@@ -729,6 +731,11 @@ impl ConnectionCommon {
 
     pub fn alpn_protocol(&self) -> Option<&[u8]> {
         self.common.negotiated.alpn.as_deref()
+    }
+
+    /// Whether this connection resumed an earlier session.
+    pub fn is_resumed(&self) -> bool {
+        self.common.negotiated.resumed
     }
 
     pub fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {

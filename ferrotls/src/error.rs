@@ -119,6 +119,13 @@ pub enum PeerMisbehaved {
     UnsuitableSignatureScheme,
     /// A TLS 1.2 server echoed a session ID we did not offer for resumption.
     ResumedUnofferedSession,
+    /// RFC 8446 §4.2.11: a PSK binder that does not verify.
+    BadPskBinder,
+    /// RFC 8446 §4.2.11: a different number of PSK identities and binders.
+    PskBindersMismatch,
+    /// RFC 8446 §4.2.11: the server selected a PSK we did not offer, or one
+    /// whose hash does not match the suite.
+    SelectedInvalidPsk,
 }
 
 /// Nothing in common with the peer.
@@ -172,7 +179,9 @@ impl Error {
                 A::UnexpectedMessage
             }
             Self::PeerMisbehaved(m) => match m {
-                M::BadCertificateVerifySignature | M::BadFinished => A::DecryptError,
+                M::BadCertificateVerifySignature | M::BadFinished | M::BadPskBinder => {
+                    A::DecryptError
+                }
                 M::IllegalChangeCipherSpec
                 | M::SecondHelloRetryRequest
                 | M::TooManyChangeCipherSpecs

@@ -45,6 +45,14 @@ impl Transcript {
         self.ctx.update(&msg.encoding);
     }
 
+    /// The hash of everything so far followed by `bytes`, leaving the
+    /// transcript as it is (PSK binders cover a truncated ClientHello).
+    pub fn hash_with(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut ctx = self.ctx.clone();
+        ctx.update(bytes);
+        ctx.current()
+    }
+
     /// Transcript-Hash of everything added so far.
     pub fn current(&self) -> Vec<u8> {
         self.ctx.current()

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use crate::observe::{KeyLog, Observer};
 use crate::record::joiner::DEFAULT_MAX_HANDSHAKE_MESSAGE;
+use crate::session::ClientSessionCache;
 use crate::suites::{default_cipher_suites, validate_versions_and_suites};
 use crate::time::{SystemTime, TimeProvider};
 use crate::verify::{RootCertStore, ServerCertVerifier, WebPkiServerVerifier};
@@ -33,6 +34,10 @@ pub struct ClientConfig {
     pub max_handshake_message: usize,
     /// TLS 1.2: refuse servers without extended master secret (RFC 7627).
     pub require_extended_master_secret: bool,
+    /// Where sessions for resumption are kept; `None` never resumes.
+    pub session_cache: Option<Arc<ClientSessionCache>>,
+    /// Also offer TLS 1.3 resumption without (EC)DHE (psk_ke). Off by default.
+    pub allow_psk_ke: bool,
     /// Receives handshake events (`ferrotls explain` uses one).
     pub observer: Option<Arc<dyn Observer>>,
     /// Receives secrets in NSS key log format, e.g. [`KeyLogFile`](crate::observe::KeyLogFile).
@@ -58,6 +63,8 @@ impl ClientConfig {
             time: Arc::new(SystemTime),
             max_handshake_message: DEFAULT_MAX_HANDSHAKE_MESSAGE,
             require_extended_master_secret: true,
+            session_cache: Some(Arc::new(ClientSessionCache::new(256, 4))),
+            allow_psk_ke: false,
             observer: None,
             key_log: None,
         }

@@ -3,18 +3,21 @@
 
 use std::sync::Arc;
 
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::config::ClientConfig;
 use super::{tls12, tls13};
 use crate::conn::{inappropriate, CommonState, Message, State};
 use crate::crypto::kx::{self, KxShare};
+use crate::crypto::Secret;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::msgs::enums::{CipherSuite, ExtensionType, ProtocolVersion, PskKeyExchangeMode};
-use crate::msgs::extensions::{ClientExtensions, KeyShareEntry, ServerExtensions};
+use crate::msgs::extensions::{ClientExtensions, KeyShareEntry, OfferedPsks, ServerExtensions};
 use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload, ServerHello};
 use crate::observe::{Event, KeyExchangeKind};
+use crate::session::Tls13Ticket;
 use crate::suites::{tls12_suite, tls13_suite, Tls13CipherSuite};
+use crate::tls13::key_schedule::{psk_binder, EarlySecret};
 use crate::transcript::{Transcript, TranscriptBuffer};
 
 /// What every client state needs to know about the connection.
@@ -54,7 +57,7 @@ pub(super) fn start_handshake(
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    let hello = ClientHello {
+    let mut hello = ClientHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random,
         session_id,
@@ -62,7 +65,18 @@ pub(super) fn start_handshake(
         compression_methods: vec![0],
         extensions: hello_extensions(&config, &server_name, &shares),
     };
-    let msg = HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone()));
+    // RFC 8446 §4.6.1: a ticket from an earlier session with this server.
+    let now = config.time.now();
+    let resuming = config
+        .session_cache
+        .as_ref()
+        .filter(|_| tls13)
+        .and_then(|cache| cache.take_tls13_ticket(&server_name.to_str(), now))
+        .and_then(|t| ticket_suite(&config, &t).map(|s| (t, s)));
+    let msg = match &resuming {
+        Some((ticket, suite)) => offer_psk(&mut hello, ticket, suite, now, None),
+        None => HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone())),
+    };
     let mut transcript = TranscriptBuffer::default();
     transcript.add(&msg);
     common.client_random = random;
@@ -80,6 +94,7 @@ pub(super) fn start_handshake(
         shares,
         transcript: HelloTranscript::Buffered(transcript),
         retry: None,
+        resuming: resuming.map(|(t, _)| t),
     }))
 }
 
@@ -133,7 +148,12 @@ fn hello_extensions(
         }
         x.supported_versions = Some(versions);
         x.key_shares = Some(shares.iter().map(|s| key_share_entry(s.as_ref())).collect());
-        x.psk_modes = Some(vec![PskKeyExchangeMode::PskDheKe]);
+        // RFC 8446 §4.2.9: psk_ke (no forward secrecy) only if configured.
+        let mut modes = vec![PskKeyExchangeMode::PskDheKe];
+        if config.allow_psk_ke {
+            modes.push(PskKeyExchangeMode::PskKe);
+        }
+        x.psk_modes = Some(modes);
     }
     if tls12 {
         // RFC 8422 §5.1.2: we accept uncompressed points only.
@@ -180,6 +200,8 @@ struct ExpectServerHello {
     transcript: HelloTranscript,
     /// The suite a HelloRetryRequest chose, once one was received.
     retry: Option<&'static Tls13CipherSuite>,
+    /// The ticket offered as a PSK, if any.
+    resuming: Option<Tls13Ticket>,
 }
 
 impl State for ExpectServerHello {
@@ -226,6 +248,80 @@ pub(super) fn verify_server_chain(
     result?;
     common.negotiated.peer_certificates = Some(certs.to_vec());
     Ok(())
+}
+
+/// RFC 8446 §4.2.8: the server's share must answer one of ours; the
+/// shared secret comes from decapsulating it.
+fn agree(
+    cx: &CommonState,
+    shares: Vec<Box<dyn KxShare>>,
+    server_share: &KeyShareEntry,
+) -> Result<Secret, Error> {
+    let our_share = shares
+        .into_iter()
+        .find(|s| s.group() == server_share.group)
+        .ok_or(PeerMisbehaved::SelectedUnofferedGroup)?;
+    let group = our_share.group();
+    let client_share_len = our_share.public().len();
+    let shared_secret = our_share.decapsulate(&server_share.payload)?;
+    cx.observe(|| {
+        Event::KeyExchange(KeyExchangeKind::Agreed {
+            group,
+            client_share_len,
+            server_share_len: server_share.payload.len(),
+        })
+    });
+    Ok(shared_secret)
+}
+
+/// RFC 8446 §4.2.11: offers `ticket` as a PSK — its identity with the
+/// obfuscated age, and a binder over the ClientHello up to the binders
+/// (after a HelloRetryRequest, `prior` is the transcript before it).
+fn offer_psk(
+    hello: &mut ClientHello,
+    ticket: &Tls13Ticket,
+    suite: &'static Tls13CipherSuite,
+    now: UnixTime,
+    prior: Option<&Transcript>,
+) -> HandshakeMessage {
+    // RFC 8446 §4.2.11.1: milliseconds since the ticket arrived, plus age_add.
+    let age_ms = now
+        .as_secs()
+        .saturating_sub(ticket.received.as_secs())
+        .saturating_mul(1000);
+    let obfuscated_age = (age_ms as u32).wrapping_add(ticket.age_add);
+    let placeholder = vec![0u8; suite.hash.output_len()];
+    let offer = OfferedPsks {
+        identities: vec![(ticket.ticket.clone(), obfuscated_age)],
+        binders: vec![placeholder],
+    };
+    let binders_len = offer.binders_len();
+    hello.extensions.pre_shared_key = Some(offer);
+    let unbound = HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone()));
+    let truncated = &unbound.encoding[..unbound.encoding.len() - binders_len];
+    let hash = match prior {
+        Some(t) => t.hash_with(truncated),
+        None => suite.hash.hash(truncated),
+    };
+    let binder = psk_binder(
+        suite,
+        &EarlySecret::new(suite, Some(ticket.psk.expose())),
+        &hash,
+    );
+    if let Some(offer) = &mut hello.extensions.pre_shared_key {
+        offer.binders = vec![binder];
+    }
+    HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone()))
+}
+
+/// The suite to key a ticket's binder with: the ticket's own, if we still
+/// offer it.
+fn ticket_suite(config: &ClientConfig, ticket: &Tls13Ticket) -> Option<&'static Tls13CipherSuite> {
+    config
+        .cipher_suites
+        .contains(&ticket.suite)
+        .then(|| tls13_suite(ticket.suite))
+        .flatten()
 }
 
 /// RFC 8446 §4.2: which extensions each server message may carry.
@@ -332,42 +428,40 @@ impl ExpectServerHello {
             &self.cx.hello.extensions,
             SERVER_HELLO_EXTENSIONS,
         )?;
-        // We offered no PSK, so the key share is mandatory (RFC 8446 §4.2.8).
-        let server_share = sh
-            .extensions
-            .key_share
-            .as_ref()
-            .ok_or(PeerIncompatible::MissingExtension(ExtensionType::KeyShare))?;
-        // RFC 8446 §4.2.8: the server's share must be for a group we sent a share for.
         let sent_ccs = self.retry.is_some();
         let Self {
             cx: ccx,
             shares,
             transcript,
+            resuming,
             ..
         } = *self;
-        let our_share = shares
-            .into_iter()
-            .find(|s| s.group() == server_share.group)
-            .ok_or(PeerMisbehaved::SelectedUnofferedGroup)?;
-        let group = our_share.group();
-        let client_share_len = our_share.public().len();
-        let shared_secret = our_share.decapsulate(&server_share.payload)?;
+        // RFC 8446 §4.2.11: the selected identity must be one we offered,
+        // with the hash of the suite the server chose.
+        let psk = match (sh.extensions.pre_shared_key, resuming) {
+            (None, _) => None,
+            (Some(0), Some(ticket))
+                if tls13_suite(ticket.suite).is_some_and(|t| t.hash == suite.hash) =>
+            {
+                Some(ticket)
+            }
+            _ => return Err(PeerMisbehaved::SelectedInvalidPsk.into()),
+        };
         cx.observe(|| Event::ServerRandom(&sh.random));
-        cx.observe(|| {
-            Event::KeyExchange(KeyExchangeKind::Agreed {
-                group,
-                client_share_len,
-                server_share_len: server_share.payload.len(),
-            })
-        });
+        let shared_secret = match &sh.extensions.key_share {
+            Some(server_share) => Some(agree(cx, shares, server_share)?),
+            // RFC 8446 §4.2.9: only psk_ke goes without a key share, and
+            // only if we offered it.
+            None if psk.is_some() && ccx.config.allow_psk_ke => None,
+            None => return Err(PeerIncompatible::MissingExtension(ExtensionType::KeyShare).into()),
+        };
 
         let mut transcript = transcript.into_hash(suite);
         transcript.add(msg);
         cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
         cx.negotiated.suite = Some(suite.suite);
-        cx.negotiated.group = Some(group);
-        tls13::after_server_hello(ccx, cx, suite, transcript, &shared_secret, sent_ccs)
+        cx.negotiated.group = sh.extensions.key_share.as_ref().map(|s| s.group);
+        tls13::after_server_hello(ccx, cx, suite, transcript, shared_secret, sent_ccs, psk)
     }
 
     fn handle_retry(
@@ -413,6 +507,7 @@ impl ExpectServerHello {
             cx: mut ccx,
             mut shares,
             transcript,
+            resuming,
             ..
         } = *self;
         let mut transcript = transcript.into_hash(suite).into_retry();
@@ -428,7 +523,20 @@ impl ExpectServerHello {
         x.key_shares = Some(shares.iter().map(|s| key_share_entry(s.as_ref())).collect());
         x.cookie = ext.cookie.clone();
         x.early_data = false;
-        let hello = HandshakeMessage::build(HandshakePayload::ClientHello(ccx.hello.clone()));
+        x.pre_shared_key = None;
+        // RFC 8446 §4.1.2: a PSK is offered again (with a fresh binder) only
+        // if its hash matches the suite the server chose.
+        let resuming =
+            resuming.filter(|t| tls13_suite(t.suite).is_some_and(|t| t.hash == suite.hash));
+        let hello = match &resuming {
+            Some(ticket) => {
+                let now = ccx.config.time.now();
+                let ticket_suite =
+                    tls13_suite(ticket.suite).ok_or(Error::Internal("ticket suite"))?;
+                offer_psk(&mut ccx.hello, ticket, ticket_suite, now, Some(&transcript))
+            }
+            None => HandshakeMessage::build(HandshakePayload::ClientHello(ccx.hello.clone())),
+        };
         transcript.add(&hello);
         // RFC 8446 Appendix D.4: the compatibility CCS goes before the
         // second ClientHello.
@@ -440,6 +548,7 @@ impl ExpectServerHello {
             shares,
             transcript: HelloTranscript::Hashed(transcript),
             retry: Some(suite),
+            resuming,
         }))
     }
 }

@@ -11,10 +11,12 @@ use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::ExtensionType;
 use crate::msgs::handshake::{Certificate13, HandshakeMessage, HandshakePayload};
 use crate::observe::{Event, KeyStage, SecretKind};
+use crate::session::Tls13Ticket;
 use crate::suites::Tls13CipherSuite;
 use crate::tls13::key_schedule::{
     finished_verify_data, EarlySecret, HandshakeSecret, TrafficSecrets,
 };
+use crate::tls13::traffic::TicketSink;
 use crate::tls13::traffic::Traffic13;
 use crate::tls13::{protection, signed_message, SERVER_SIGNATURE_CONTEXT};
 use crate::transcript::Transcript;
@@ -26,6 +28,8 @@ struct Handshake {
     transcript: Transcript,
     key_schedule: HandshakeSecret,
     secrets: TrafficSecrets,
+    /// The ticket the server accepted: this handshake resumes its session.
+    resumed: Option<Tls13Ticket>,
 }
 
 /// ServerHello accepted: derive the handshake secrets and switch keys.
@@ -34,11 +38,15 @@ pub(super) fn after_server_hello(
     common: &mut CommonState,
     suite: &'static Tls13CipherSuite,
     transcript: Transcript,
-    shared_secret: &Secret,
+    shared_secret: Option<Secret>,
     sent_ccs: bool,
+    resumed: Option<Tls13Ticket>,
 ) -> Result<Box<dyn State>, Error> {
-    common.secret(SecretKind::SharedSecret, shared_secret);
-    let early = EarlySecret::new(suite, None);
+    // RFC 8446 §7.1: psk_ke mixes in zeros where (EC)DHE would go.
+    let shared_secret =
+        shared_secret.unwrap_or_else(|| Secret::new(vec![0u8; suite.hash.output_len()]));
+    common.secret(SecretKind::SharedSecret, &shared_secret);
+    let early = EarlySecret::new(suite, resumed.as_ref().map(|t| t.psk.expose()));
     common.secret(SecretKind::EarlySecret, early.secret());
     let key_schedule = early.into_handshake(shared_secret.expose());
     common.secret(SecretKind::HandshakeSecret, key_schedule.secret());
@@ -61,12 +69,17 @@ pub(super) fn after_server_hello(
         KeyStage::Handshake,
         Side::Client,
     )?)?;
+    if let Some(ticket) = &resumed {
+        common.negotiated.resumed = true;
+        common.negotiated.peer_certificates = Some(ticket.server_certificates.clone());
+    }
     let hs = Handshake {
         cx,
         suite,
         transcript,
         key_schedule,
         secrets,
+        resumed,
     };
     Ok(Box::new(ExpectEncryptedExtensions(hs)))
 }
@@ -107,6 +120,13 @@ impl State for ExpectEncryptedExtensions {
             common.negotiated.alpn = Some(proto.clone());
         }
         hs.transcript.add(&msg);
+        // RFC 8446 §2.2: a resumed handshake has no Certificate or CertificateVerify.
+        if hs.resumed.is_some() {
+            return Ok(Box::new(ExpectFinished {
+                hs,
+                certificate_request: None,
+            }));
+        }
         Ok(Box::new(ExpectCertificate {
             hs,
             certificate_request: None,
@@ -280,11 +300,22 @@ impl State for ExpectFinished {
             Side::Client,
         )?)?;
         common.start_traffic()?;
-        Ok(Box::new(Traffic13::new(
-            hs.suite,
-            Side::Client,
-            app.server,
-            app.client,
-        )))
+        let resumption = master.resumption_master_secret(&hs.transcript.current());
+        common.secret(SecretKind::ResumptionMasterSecret, &resumption);
+        let tickets = hs.cx.config.session_cache.clone().map(|cache| TicketSink {
+            cache,
+            server_name: hs.cx.server_name.to_str().into_owned(),
+            resumption_master_secret: resumption,
+            time: hs.cx.config.time.clone(),
+            server_certificates: common
+                .negotiated
+                .peer_certificates
+                .clone()
+                .unwrap_or_default(),
+            alpn: common.negotiated.alpn.clone(),
+        });
+        let mut traffic = Traffic13::new(hs.suite, Side::Client, app.server, app.client);
+        traffic.tickets = tickets;
+        Ok(Box::new(traffic))
     }
 }

@@ -166,6 +166,13 @@ impl OfferedPsks {
         })
     }
 
+    /// The encoded length of the binders list, which ends the ClientHello:
+    /// what is cut off to get the "truncated" hello binders cover
+    /// (RFC 8446 §4.2.11.2).
+    pub fn binders_len(&self) -> usize {
+        2 + self.binders.iter().map(|b| 1 + b.len()).sum::<usize>()
+    }
+
     fn write(&self, out: &mut Vec<u8>) {
         encode_prefixed(out, LengthPrefix::U16, |o| {
             for (id, age) in &self.identities {

@@ -3,6 +3,7 @@
 use core::fmt;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, DnsName, PrivateKeyDer};
 
@@ -14,6 +15,7 @@ use crate::error::Error;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::observe::{KeyLog, Observer};
 use crate::record::joiner::DEFAULT_MAX_HANDSHAKE_MESSAGE;
+use crate::session::{MemorySessionStore, SessionStore, TicketKeys};
 use crate::suites::{default_cipher_suites, validate_versions_and_suites};
 use crate::time::{SystemTime, TimeProvider};
 
@@ -112,6 +114,11 @@ impl ResolvesServerCert for SniResolver {
     }
 }
 
+/// Sessions resume for a day by default.
+pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// Sessions the default in-memory store keeps.
+pub const DEFAULT_SESSION_STORE_SIZE: usize = 4096;
+
 /// How a server accepts connections. Share it as an `Arc`.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -129,6 +136,22 @@ pub struct ServerConfig {
     pub max_handshake_message: usize,
     /// TLS 1.2: refuse clients without extended master secret (RFC 7627).
     pub require_extended_master_secret: bool,
+    /// Sessions older than this are not resumed: the client gets a full
+    /// handshake (and new keys). TLS 1.3 tickets also say so to the
+    /// client, capped at 7 days (RFC 8446 §4.6.1).
+    pub session_lifetime: Duration,
+    /// TLS 1.3 NewSessionTickets sent after each full handshake.
+    pub ticket_count: usize,
+    /// Seals sessions into tickets the client carries (stateless). With
+    /// `None`, TLS 1.3 tickets are single-use keys into `session_store`,
+    /// and TLS 1.2 uses session IDs only.
+    pub ticketer: Option<Arc<TicketKeys>>,
+    /// Server-side sessions: TLS 1.2 session IDs, and TLS 1.3 tickets when
+    /// there is no `ticketer`.
+    pub session_store: Option<Arc<dyn SessionStore>>,
+    /// Allow TLS 1.3 resumption without (EC)DHE (psk_ke), which gives up
+    /// forward secrecy for the resumed session. Off by default.
+    pub allow_psk_ke: bool,
     /// Receives handshake events (`ferrotls explain` uses one).
     pub observer: Option<Arc<dyn Observer>>,
     /// Receives secrets in NSS key log format, e.g. [`KeyLogFile`](crate::observe::KeyLogFile).
@@ -148,13 +171,21 @@ impl ServerConfig {
     }
 
     pub fn with_cert_resolver(cert_resolver: Arc<dyn ResolvesServerCert>) -> Self {
+        let random: Arc<dyn RandomSource> = Arc::new(SystemRandom);
         Self {
+            session_lifetime: DEFAULT_SESSION_LIFETIME,
+            ticket_count: 2,
+            ticketer: Some(Arc::new(TicketKeys::new(random.clone()))),
+            session_store: Some(Arc::new(MemorySessionStore::new(
+                DEFAULT_SESSION_STORE_SIZE,
+            ))),
+            allow_psk_ke: false,
             versions: vec![ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2],
             cipher_suites: default_cipher_suites(),
             groups: kx::ALL_GROUPS.iter().map(|g| g.name()).collect(),
             alpn_protocols: Vec::new(),
             cert_resolver,
-            random: Arc::new(SystemRandom),
+            random,
             time: Arc::new(SystemTime),
             max_handshake_message: DEFAULT_MAX_HANDSHAKE_MESSAGE,
             require_extended_master_secret: true,

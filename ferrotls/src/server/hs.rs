@@ -4,18 +4,32 @@
 
 use std::sync::Arc;
 
+use rustls_pki_types::UnixTime;
+
 use super::config::{CertifiedKey, ClientHelloInfo, ServerConfig};
-use super::tls13::{self, Choices};
+use super::tls13::{self, Accepted, Authentication, Choices};
+use crate::codec::Codec;
 use crate::conn::{inappropriate, CommonState, Message, State};
+use crate::crypto::ct_eq;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
-use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{
+    ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
+};
 use crate::msgs::extensions::{KeyShareEntry, ServerExtensions};
 use crate::msgs::handshake::{
     ClientHello, HandshakeMessage, HandshakePayload, ServerHello, HRR_RANDOM,
 };
 use crate::observe::Event;
+use crate::session::{ServerSession, MAX_TICKET_LIFETIME};
 use crate::suites::{tls13_suite, Tls13CipherSuite};
+use crate::tls13::key_schedule::{psk_binder, EarlySecret};
 use crate::transcript::Transcript;
+
+/// PSK identities in one ClientHello we try.
+const MAX_PSK_IDENTITIES: usize = 8;
+/// How far the client's idea of a ticket's age may be from ours
+/// (RFC 8446 §8.3: clock differences and round trips).
+const MAX_TICKET_AGE_SKEW_MS: u64 = 10_000;
 
 /// Key shares in one ClientHello we look at; more is refused.
 const MAX_KEY_SHARES: usize = 16;
@@ -84,32 +98,15 @@ impl ExpectClientHello {
         }
         let suite = self.choose_suite(hello)?;
         let x = &hello.extensions;
-        // RFC 8446 §9.2: without a PSK, these are mandatory.
-        let schemes =
-            x.signature_algorithms
-                .as_deref()
-                .ok_or(PeerIncompatible::MissingExtension(
-                    ExtensionType::SignatureAlgorithms,
-                ))?;
         let (groups, shares) = match (&x.supported_groups, &x.key_shares) {
             (Some(g), Some(s)) => (g.as_slice(), s.as_slice()),
-            (None, None) => {
-                return Err(
-                    PeerIncompatible::MissingExtension(ExtensionType::SupportedGroups).into(),
-                )
-            }
+            // Only resumption without (EC)DHE can do without both.
+            (None, None) => (&[][..], &[][..]),
+            // RFC 8446 §9.2: each requires the other.
             _ => return Err(PeerIncompatible::KeyShareWithoutSupportedGroups.into()),
         };
         check_key_shares(groups, shares)?;
-
-        let schemes: Vec<SignatureScheme> = schemes
-            .iter()
-            .copied()
-            .filter(|s| s.usable_in_tls13())
-            .collect();
-        let (certified, scheme) = self.choose_certificate(hello, &schemes)?;
         let alpn = choose_protocol(&self.config, hello)?;
-
         if let Some(retry) = &self.retry {
             check_retry(retry, hello, suite)?;
         }
@@ -118,34 +115,138 @@ impl ExpectClientHello {
             .groups
             .iter()
             .find_map(|g| shares.iter().find(|s| s.group == *g));
-        let Some(share) = share else {
-            // RFC 8446 §4.1.4: a mutual group without a share → HelloRetryRequest.
-            let group = self
-                .config
-                .groups
-                .iter()
-                .copied()
-                .find(|g| groups.contains(g))
-                .ok_or(PeerIncompatible::NoCommonGroup)?;
-            return self.send_retry(common, hello, msg, suite, group);
+
+        let prior = match &self.retry {
+            Some(retry) => retry.transcript.clone(),
+            None => Transcript::new(suite.hash),
+        };
+        let resumed = self.try_resume(hello, msg, suite, &prior, share.is_some())?;
+        let auth = match resumed {
+            Some(accepted) => Authentication::Resumed(accepted),
+            None if share.is_none() => {
+                // RFC 8446 §4.1.4: a mutual group without a share → HelloRetryRequest.
+                let group = self
+                    .config
+                    .groups
+                    .iter()
+                    .copied()
+                    .find(|g| groups.contains(g));
+                let group = group.ok_or(match x.supported_groups {
+                    // RFC 8446 §9.2: without a PSK, supported_groups is mandatory.
+                    None => Error::from(PeerIncompatible::MissingExtension(
+                        ExtensionType::SupportedGroups,
+                    )),
+                    Some(_) => PeerIncompatible::NoCommonGroup.into(),
+                })?;
+                return self.send_retry(common, hello, msg, suite, group);
+            }
+            None => {
+                let (certified, scheme) = self.choose_certificate(hello)?;
+                Authentication::Certificate { certified, scheme }
+            }
         };
 
-        let (mut transcript, sent_ccs) = match self.retry {
-            Some(retry) => (retry.transcript, true),
-            None => (Transcript::new(suite.hash), false),
-        };
+        let mut transcript = prior;
         transcript.add(msg);
         let choices = Choices {
             suite,
-            share: share.clone(),
-            certified,
-            scheme,
+            share: share.cloned(),
+            auth,
             alpn,
             server_name: x.server_name.clone(),
             session_id: hello.session_id.clone(),
             early_data_offered: x.early_data,
         };
+        let sent_ccs = self.retry.is_some();
         tls13::emit_server_flight(&self.config, common, choices, transcript, sent_ccs)
+    }
+
+    /// RFC 8446 §4.2.11: looks for a PSK we issued among the client's
+    /// identities. Tickets that do not open, are too old or belong to
+    /// another hash are passed over (a full handshake follows); a binder
+    /// that does not verify is fatal.
+    fn try_resume(
+        &self,
+        hello: &ClientHello,
+        msg: &HandshakeMessage,
+        suite: &'static Tls13CipherSuite,
+        prior: &Transcript,
+        have_share: bool,
+    ) -> Result<Option<Accepted>, Error> {
+        let x = &hello.extensions;
+        let Some(offered) = &x.pre_shared_key else {
+            return Ok(None);
+        };
+        // RFC 8446 §4.2.9: a PSK offer needs psk_key_exchange_modes.
+        let modes = x
+            .psk_modes
+            .as_deref()
+            .ok_or(PeerIncompatible::MissingExtension(
+                ExtensionType::PskKeyExchangeModes,
+            ))?;
+        let dhe = have_share && modes.contains(&PskKeyExchangeMode::PskDheKe);
+        let psk_only = self.config.allow_psk_ke && modes.contains(&PskKeyExchangeMode::PskKe);
+        if !dhe && !psk_only {
+            return Ok(None);
+        }
+        // RFC 8446 §4.2.11: one binder per identity.
+        if offered.identities.len() != offered.binders.len() {
+            return Err(PeerMisbehaved::PskBindersMismatch.into());
+        }
+        let now = self.config.time.now();
+        let truncated = &msg.encoding[..msg.encoding.len() - offered.binders_len()];
+        let binder_hash = prior.hash_with(truncated);
+        let identities = offered.identities.iter().zip(&offered.binders).enumerate();
+        for (index, ((identity, obfuscated_age), binder)) in identities.take(MAX_PSK_IDENTITIES) {
+            let Some(session) = self.open_ticket(identity, now) else {
+                continue;
+            };
+            if !self.session_usable(&session, suite, *obfuscated_age, now) {
+                continue;
+            }
+            let early = EarlySecret::new(suite, Some(session.secret.expose()));
+            // RFC 8446 §4.2.11: the binder proves the client holds the PSK;
+            // nothing else of the PSK is used before it verifies.
+            if !ct_eq(&psk_binder(suite, &early, &binder_hash), binder) {
+                return Err(PeerMisbehaved::BadPskBinder.into());
+            }
+            return Ok(Some(Accepted {
+                index: index as u16,
+                early,
+                with_dhe: dhe,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// A ticket we sealed, or a single-use key into our store.
+    fn open_ticket(&self, identity: &[u8], now: UnixTime) -> Option<ServerSession> {
+        let bytes = match (&self.config.ticketer, &self.config.session_store) {
+            (Some(ticketer), _) => ticketer.open(identity, now, self.config.session_lifetime)?,
+            (None, Some(store)) => store.take(identity, now)?,
+            (None, None) => return None,
+        };
+        ServerSession::read_exact(&bytes, "session").ok()
+    }
+
+    /// RFC 8446 §4.2.11, §4.6.1, §8.3: same version and hash, not older
+    /// than our session lifetime (and 7 days), and a ticket age that
+    /// matches how long ago we issued it.
+    fn session_usable(
+        &self,
+        s: &ServerSession,
+        suite: &Tls13CipherSuite,
+        obfuscated_age: u32,
+        now: UnixTime,
+    ) -> bool {
+        let same_hash = tls13_suite(s.suite).is_some_and(|t| t.hash == suite.hash);
+        let lifetime = self.config.session_lifetime.min(MAX_TICKET_LIFETIME);
+        let client_age_ms = u64::from(obfuscated_age.wrapping_sub(s.age_add));
+        let server_age_ms = now.as_secs().saturating_sub(s.created) * 1000;
+        s.version == ProtocolVersion::TLSv1_3
+            && same_hash
+            && !s.expired(now, lifetime)
+            && client_age_ms.abs_diff(server_age_ms) <= MAX_TICKET_AGE_SKEW_MS
     }
 
     /// Our preference order decides among the suites the client offers.
@@ -158,14 +259,24 @@ impl ExpectClientHello {
             .ok_or_else(|| PeerIncompatible::NoCommonCipherSuite.into())
     }
 
+    /// RFC 8446 §4.4.2.2: a certificate for the name, and a signature
+    /// scheme the client accepts.
     fn choose_certificate(
         &self,
         hello: &ClientHello,
-        schemes: &[SignatureScheme],
     ) -> Result<(Arc<CertifiedKey>, SignatureScheme), Error> {
+        // RFC 8446 §9.2: without a PSK, signature_algorithms is mandatory.
+        let schemes = hello.extensions.signature_algorithms.as_deref().ok_or(
+            PeerIncompatible::MissingExtension(ExtensionType::SignatureAlgorithms),
+        )?;
+        let schemes: Vec<SignatureScheme> = schemes
+            .iter()
+            .copied()
+            .filter(|s| s.usable_in_tls13())
+            .collect();
         let info = ClientHelloInfo {
             server_name: hello.extensions.server_name.as_ref(),
-            signature_schemes: schemes,
+            signature_schemes: &schemes,
             alpn: hello.extensions.alpn.as_deref(),
             cipher_suites: &hello.cipher_suites,
         };
@@ -176,7 +287,7 @@ impl ExpectClientHello {
             .ok_or(PeerIncompatible::NoCertificateForName)?;
         let scheme = certified
             .key
-            .choose_scheme(schemes)
+            .choose_scheme(&schemes)
             .ok_or(PeerIncompatible::NoCommonSignatureScheme)?;
         Ok((certified, scheme))
     }

@@ -1,10 +1,13 @@
 //! The server's TLS 1.3 flight (RFC 8446 §4.1.3–§4.4): ServerHello,
-//! EncryptedExtensions, Certificate, CertificateVerify, Finished — then
-//! the client's Finished.
+//! EncryptedExtensions, Certificate, CertificateVerify (not when resuming),
+//! Finished — then the client's Finished, and NewSessionTickets.
 
 use std::sync::Arc;
 
+use rustls_pki_types::DnsName;
+
 use super::config::{CertifiedKey, ServerConfig};
+use crate::codec::Codec;
 use crate::conn::{inappropriate, CommonState, Message, Side, State};
 use crate::crypto::kx;
 use crate::crypto::{ct_eq, Secret};
@@ -13,53 +16,107 @@ use crate::msgs::enums::{ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{KeyShareEntry, ServerExtensions};
 use crate::msgs::handshake::{
     Certificate13, CertificateEntry, DigitallySigned, HandshakeMessage, HandshakePayload,
-    ServerHello,
+    NewSessionTicket13, ServerHello,
 };
 use crate::observe::{Event, KeyExchangeKind, KeyStage, SecretKind};
+use crate::session::{ServerSession, MAX_TICKET_LIFETIME};
 use crate::suites::Tls13CipherSuite;
-use crate::tls13::key_schedule::{finished_verify_data, ApplicationSecrets, EarlySecret};
+use crate::tls13::key_schedule::{
+    finished_verify_data, resumption_psk, ApplicationSecrets, EarlySecret, MasterSecret,
+};
 use crate::tls13::traffic::Traffic13;
 use crate::tls13::{protection, signed_message, SERVER_SIGNATURE_CONTEXT};
 use crate::transcript::Transcript;
-use rustls_pki_types::DnsName;
 
 /// Rejected 0-RTT data we skip before giving up (RFC 8446 §4.2.10).
 const MAX_SKIPPED_EARLY_DATA: usize = 64 * 1024;
 
+/// A PSK the server accepted (RFC 8446 §4.2.11).
+pub(super) struct Accepted {
+    /// Which of the client's identities.
+    pub index: u16,
+    /// The early secret keyed by the PSK, already used for the binder.
+    pub early: EarlySecret,
+    /// psk_dhe_ke (true) or psk_ke (false).
+    pub with_dhe: bool,
+}
+
+/// How the server proves itself in this handshake.
+pub(super) enum Authentication {
+    /// A full handshake: certificate and signature.
+    Certificate {
+        certified: Arc<CertifiedKey>,
+        scheme: SignatureScheme,
+    },
+    /// Resumption: knowing the PSK is the proof.
+    Resumed(Accepted),
+}
+
 /// Everything the server decided from the ClientHello.
 pub(super) struct Choices {
     pub suite: &'static Tls13CipherSuite,
-    pub share: KeyShareEntry,
-    pub certified: Arc<CertifiedKey>,
-    pub scheme: SignatureScheme,
+    /// The client's share we answer; `None` only for psk_ke.
+    pub share: Option<KeyShareEntry>,
+    pub auth: Authentication,
     pub alpn: Option<Vec<u8>>,
     pub server_name: Option<DnsName<'static>>,
     pub session_id: Vec<u8>,
     pub early_data_offered: bool,
 }
 
+/// The (EC)DHE / KEM step: our share for the ServerHello and the shared
+/// secret; psk_ke mixes in zeros instead (RFC 8446 §7.1).
+fn key_exchange(
+    common: &CommonState,
+    suite: &Tls13CipherSuite,
+    share: Option<&KeyShareEntry>,
+) -> Result<(Option<KeyShareEntry>, Secret), Error> {
+    let Some(share) = share else {
+        return Ok((None, Secret::new(vec![0u8; suite.hash.output_len()])));
+    };
+    let group =
+        kx::group(share.group).ok_or(Error::Internal("configured group not implemented"))?;
+    let (server_share, shared_secret) = group.encapsulate(&share.payload)?;
+    common.observe(|| {
+        Event::KeyExchange(KeyExchangeKind::Agreed {
+            group: share.group,
+            client_share_len: share.payload.len(),
+            server_share_len: server_share.len(),
+        })
+    });
+    common.secret(SecretKind::SharedSecret, &shared_secret);
+    Ok((
+        Some(KeyShareEntry {
+            group: share.group,
+            payload: server_share,
+        }),
+        shared_secret,
+    ))
+}
+
 pub(super) fn emit_server_flight(
-    config: &ServerConfig,
+    config: &Arc<ServerConfig>,
     common: &mut CommonState,
     choices: Choices,
     mut transcript: Transcript,
     sent_ccs: bool,
 ) -> Result<Box<dyn State>, Error> {
     let suite = choices.suite;
-    let group = kx::group(choices.share.group)
-        .ok_or(Error::Internal("configured group not implemented"))?;
-    let (server_share, shared_secret) = group.encapsulate(&choices.share.payload)?;
-    common.observe(|| {
-        Event::KeyExchange(KeyExchangeKind::Agreed {
-            group: choices.share.group,
-            client_share_len: choices.share.payload.len(),
-            server_share_len: server_share.len(),
-        })
-    });
+    let with_dhe = !matches!(&choices.auth, Authentication::Resumed(a) if !a.with_dhe);
+    let share = choices.share.as_ref().filter(|_| with_dhe);
+    let (server_share, shared_secret) = key_exchange(common, suite, share)?;
 
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
     common.observe(|| Event::ServerRandom(&random));
+    let (early, certificate, psk_index) = match choices.auth {
+        Authentication::Resumed(a) => (a.early, None, Some(a.index)),
+        Authentication::Certificate { certified, scheme } => (
+            EarlySecret::new(suite, None),
+            Some((certified, scheme)),
+            None,
+        ),
+    };
     let hello = ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random,
@@ -68,10 +125,8 @@ pub(super) fn emit_server_flight(
         compression_method: 0,
         extensions: ServerExtensions {
             supported_version: Some(ProtocolVersion::TLSv1_3),
-            key_share: Some(KeyShareEntry {
-                group: choices.share.group,
-                payload: server_share,
-            }),
+            key_share: server_share.clone(),
+            pre_shared_key: psk_index,
             ..Default::default()
         },
     };
@@ -85,8 +140,6 @@ pub(super) fn emit_server_flight(
         common.send_change_cipher_spec()?;
     }
 
-    common.secret(SecretKind::SharedSecret, &shared_secret);
-    let early = EarlySecret::new(suite, None);
     common.secret(SecretKind::EarlySecret, early.secret());
     let key_schedule = early.into_handshake(shared_secret.expose());
     common.secret(SecretKind::HandshakeSecret, key_schedule.secret());
@@ -113,7 +166,7 @@ pub(super) fn emit_server_flight(
     let extensions = ServerExtensions {
         alpn: choices.alpn.clone(),
         // RFC 6066 §3: an empty server_name says we used the name.
-        server_name_ack: choices.server_name.is_some(),
+        server_name_ack: choices.server_name.is_some() && certificate.is_some(),
         ..Default::default()
     };
     send(
@@ -121,32 +174,9 @@ pub(super) fn emit_server_flight(
         &mut transcript,
         HandshakePayload::EncryptedExtensions(extensions),
     );
-
-    let entries = choices.certified.chain.iter().map(|c| CertificateEntry {
-        cert: c.clone(),
-        extensions: vec![],
-    });
-    let certificate = Certificate13 {
-        context: vec![],
-        entries: entries.collect(),
-    };
-    send(
-        common,
-        &mut transcript,
-        HandshakePayload::Certificate13(certificate),
-    );
-
-    let message = signed_message(SERVER_SIGNATURE_CONTEXT, &transcript.current());
-    let signature = choices.certified.key.sign(choices.scheme, &message)?;
-    let verify = DigitallySigned {
-        scheme: choices.scheme,
-        signature,
-    };
-    send(
-        common,
-        &mut transcript,
-        HandshakePayload::CertificateVerify(verify),
-    );
+    if let Some((certified, scheme)) = &certificate {
+        send_certificate(common, &mut transcript, certified, *scheme)?;
+    }
 
     let verify_data = finished_verify_data(suite, &secrets.server, &transcript.current());
     send(
@@ -170,16 +200,49 @@ pub(super) fn emit_server_flight(
     let n = &mut common.negotiated;
     n.version = Some(ProtocolVersion::TLSv1_3);
     n.suite = Some(suite.suite);
-    n.group = Some(choices.share.group);
-    n.signature_scheme = Some(choices.scheme);
+    n.group = server_share.map(|s| s.group);
+    n.signature_scheme = certificate.map(|(_, scheme)| scheme);
     n.alpn = choices.alpn;
     n.server_name = choices.server_name;
+    n.resumed = psk_index.is_some();
     Ok(Box::new(ExpectFinished {
+        config: config.clone(),
         suite,
         transcript,
         client_handshake_secret: secrets.client,
+        master,
         app,
     }))
+}
+
+/// Certificate and CertificateVerify (RFC 8446 §4.4.2, §4.4.3).
+fn send_certificate(
+    common: &mut CommonState,
+    transcript: &mut Transcript,
+    certified: &CertifiedKey,
+    scheme: SignatureScheme,
+) -> Result<(), Error> {
+    let entries = certified.chain.iter().map(|c| CertificateEntry {
+        cert: c.clone(),
+        extensions: vec![],
+    });
+    let certificate = Certificate13 {
+        context: vec![],
+        entries: entries.collect(),
+    };
+    send(
+        common,
+        transcript,
+        HandshakePayload::Certificate13(certificate),
+    );
+    let message = signed_message(SERVER_SIGNATURE_CONTEXT, &transcript.current());
+    let signature = certified.key.sign(scheme, &message)?;
+    send(
+        common,
+        transcript,
+        HandshakePayload::CertificateVerify(DigitallySigned { scheme, signature }),
+    );
+    Ok(())
 }
 
 fn send(common: &mut CommonState, transcript: &mut Transcript, payload: HandshakePayload) {
@@ -189,15 +252,17 @@ fn send(common: &mut CommonState, transcript: &mut Transcript, payload: Handshak
 }
 
 struct ExpectFinished {
+    config: Arc<ServerConfig>,
     suite: &'static Tls13CipherSuite,
     transcript: Transcript,
     client_handshake_secret: Secret,
+    master: MasterSecret,
     app: ApplicationSecrets,
 }
 
 impl State for ExpectFinished {
     fn handle(
-        self: Box<Self>,
+        mut self: Box<Self>,
         common: &mut CommonState,
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
@@ -217,6 +282,7 @@ impl State for ExpectFinished {
         common.observe(|| Event::FinishedVerified {
             sender: Side::Client,
         });
+        self.transcript.add(&msg);
         common.set_decrypter(protection(
             common,
             self.suite,
@@ -225,6 +291,11 @@ impl State for ExpectFinished {
             Side::Client,
         )?);
         common.start_traffic()?;
+        let resumption = self
+            .master
+            .resumption_master_secret(&self.transcript.current());
+        common.secret(SecretKind::ResumptionMasterSecret, &resumption);
+        send_tickets(&self.config, common, self.suite, &resumption)?;
         let ApplicationSecrets { client, server, .. } = self.app;
         Ok(Box::new(Traffic13::new(
             self.suite,
@@ -233,4 +304,58 @@ impl State for ExpectFinished {
             server,
         )))
     }
+}
+
+/// RFC 8446 §4.6.1: tickets for resuming this session later, each with
+/// its own nonce (and so its own PSK) and age obfuscation.
+fn send_tickets(
+    config: &ServerConfig,
+    common: &mut CommonState,
+    suite: &Tls13CipherSuite,
+    resumption_master_secret: &Secret,
+) -> Result<(), Error> {
+    let now = config.time.now();
+    let lifetime = config.session_lifetime.min(MAX_TICKET_LIFETIME);
+    for n in 0..config.ticket_count.min(usize::from(u8::MAX)) {
+        let nonce = vec![n as u8];
+        let mut age_add = [0u8; 4];
+        config.random.fill(&mut age_add)?;
+        let session = ServerSession {
+            version: ProtocolVersion::TLSv1_3,
+            suite: suite.suite,
+            secret: resumption_psk(suite, resumption_master_secret, &nonce),
+            created: now.as_secs(),
+            age_add: u32::from_be_bytes(age_add),
+            extended_master_secret: false,
+            alpn: common.negotiated.alpn.clone(),
+        };
+        let ticket = match (&config.ticketer, &config.session_store) {
+            (Some(ticketer), _) => {
+                ticketer.seal(&session.to_bytes(), now, config.session_lifetime)?
+            }
+            (None, Some(store)) => {
+                let mut id = vec![0u8; 32];
+                config.random.fill(&mut id)?;
+                let expires = rustls_pki_types::UnixTime::since_unix_epoch(
+                    std::time::Duration::from_secs(now.as_secs()) + lifetime,
+                );
+                if !store.put(id.clone(), session.to_bytes(), expires) {
+                    break;
+                }
+                id
+            }
+            (None, None) => break,
+        };
+        let nst = NewSessionTicket13 {
+            lifetime: lifetime.as_secs() as u32,
+            age_add: session.age_add,
+            nonce,
+            ticket,
+            max_early_data: None,
+        };
+        common.send_handshake(&HandshakeMessage::build(
+            HandshakePayload::NewSessionTicket13(nst),
+        ));
+    }
+    Ok(())
 }

@@ -1,14 +1,20 @@
 //! The state after a TLS 1.3 handshake: application data flows (handled
 //! by the engine), and post-handshake messages arrive here.
 
+use std::sync::Arc;
+
+use rustls_pki_types::CertificateDer;
+
 use crate::conn::{inappropriate, CommonState, Message, Side, State};
 use crate::crypto::Secret;
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::KeyUpdateRequest;
-use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload, NewSessionTicket13};
 use crate::observe::KeyStage;
+use crate::session::{ClientSessionCache, Tls13Ticket, MAX_TICKET_LIFETIME};
 use crate::suites::Tls13CipherSuite;
-use crate::tls13::key_schedule::next_traffic_secret;
+use crate::time::TimeProvider;
+use crate::tls13::key_schedule::{next_traffic_secret, resumption_psk};
 use crate::tls13::protection;
 
 /// KeyUpdates accepted without application data in between: more is a
@@ -34,6 +40,40 @@ pub struct Traffic13 {
     side: Side,
     read: TrafficSecret,
     write: TrafficSecret,
+    /// Client: where NewSessionTickets go.
+    pub tickets: Option<TicketSink>,
+}
+
+/// What a client needs to turn NewSessionTickets into resumable sessions.
+pub struct TicketSink {
+    pub cache: Arc<ClientSessionCache>,
+    pub server_name: String,
+    pub resumption_master_secret: Secret,
+    pub time: Arc<dyn TimeProvider>,
+    pub server_certificates: Vec<CertificateDer<'static>>,
+    pub alpn: Option<Vec<u8>>,
+}
+
+impl TicketSink {
+    /// RFC 8446 §4.6.1: the ticket's PSK comes from the resumption master
+    /// secret and the ticket's nonce. A lifetime of zero means "do not
+    /// use"; over 7 days is capped.
+    fn store(&self, suite: &Tls13CipherSuite, nst: &NewSessionTicket13) {
+        if nst.lifetime == 0 {
+            return;
+        }
+        let ticket = Tls13Ticket {
+            suite: suite.suite,
+            ticket: nst.ticket.clone(),
+            psk: resumption_psk(suite, &self.resumption_master_secret, &nst.nonce),
+            age_add: nst.age_add,
+            lifetime: nst.lifetime.min(MAX_TICKET_LIFETIME.as_secs() as u32),
+            received: self.time.now(),
+            server_certificates: self.server_certificates.clone(),
+            alpn: self.alpn.clone(),
+        };
+        self.cache.add_tls13_ticket(&self.server_name, ticket);
+    }
 }
 
 impl Traffic13 {
@@ -54,6 +94,7 @@ impl Traffic13 {
                 secret: write_secret,
                 generation: 0,
             },
+            tickets: None,
         }
     }
 
@@ -103,8 +144,12 @@ impl State for Traffic13 {
                 self.handle_key_update(cx, *request)?;
                 Ok(self)
             }
-            // Tickets are accepted and not yet used: resumption is separate work.
-            HandshakePayload::NewSessionTicket13(_) if self.side == Side::Client => Ok(self),
+            HandshakePayload::NewSessionTicket13(nst) if self.side == Side::Client => {
+                if let Some(sink) = &self.tickets {
+                    sink.store(self.suite, nst);
+                }
+                Ok(self)
+            }
             _ => Err(inappropriate(&msg, "KeyUpdate or NewSessionTicket")),
         }
     }

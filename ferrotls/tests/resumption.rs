@@ -1,0 +1,295 @@
+//! Resumption in memory: TLS 1.3 tickets (stateless and single-use), and
+//! the cases where a session must not resume.
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use ferrotls::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use ferrotls::observe::KeyLog;
+use ferrotls::pki_types::UnixTime;
+use ferrotls::session::{ClientSessionCache, MemorySessionStore, TicketKeys};
+use ferrotls::time::TimeProvider;
+use ferrotls::{
+    AlertDescription, ClientConfig, ClientConnection, Error, NamedGroup, PeerMisbehaved,
+    ProtocolVersion, ServerConfig, ServerConnection,
+};
+
+/// A clock tests can move.
+#[derive(Debug)]
+struct Clock(AtomicU64);
+
+impl Clock {
+    fn new() -> Arc<Self> {
+        Arc::new(Self(AtomicU64::new(1_800_000_000)))
+    }
+    fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::Relaxed);
+    }
+}
+
+impl TimeProvider for Clock {
+    fn now(&self) -> UnixTime {
+        UnixTime::since_unix_epoch(Duration::from_secs(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Secrets(Mutex<Vec<(String, Vec<u8>)>>);
+
+impl KeyLog for Secrets {
+    fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((label.to_string(), secret.to_vec()));
+    }
+}
+
+struct Setup {
+    client: ClientConfig,
+    server: Arc<ServerConfig>,
+    clock: Arc<Clock>,
+}
+
+fn setup(version: ProtocolVersion) -> Setup {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let clock = Clock::new();
+    let mut client = pki.client_config();
+    client.versions = vec![version];
+    client.time = clock.clone();
+    let mut server = pki.server_config();
+    server.time = clock.clone();
+    Setup {
+        client,
+        server: Arc::new(server),
+        clock,
+    }
+}
+
+/// One connection to completion, including the tickets sent after it.
+fn connect(
+    client: &ClientConfig,
+    server: &Arc<ServerConfig>,
+) -> (ClientConnection, ServerConnection) {
+    let mut c = ClientConnection::new(Arc::new(client.clone()), server_name("localhost")).unwrap();
+    let mut s = ServerConnection::new(server.clone()).unwrap();
+    handshake(&mut c, &mut s).unwrap();
+    transfer(&mut s, &mut c).unwrap();
+    (c, s)
+}
+
+fn traffic_secret(log: &Secrets) -> Vec<u8> {
+    let lines = log.0.lock().unwrap();
+    lines
+        .iter()
+        .find(|(l, _)| l == "CLIENT_TRAFFIC_SECRET_0")
+        .map(|(_, s)| s.clone())
+        .unwrap()
+}
+
+#[test]
+fn tls13_ticket_resumes_with_fresh_keys() {
+    let Setup {
+        mut client, server, ..
+    } = setup(ProtocolVersion::TLSv1_3);
+    let first_log = Arc::new(Secrets::default());
+    client.key_log = Some(first_log.clone());
+    let (c, s) = connect(&client, &server);
+    assert!(!c.is_resumed() && !s.is_resumed());
+
+    let second_log = Arc::new(Secrets::default());
+    client.key_log = Some(second_log.clone());
+    let (mut c, mut s) = connect(&client, &server);
+    assert!(c.is_resumed(), "client resumed");
+    assert!(s.is_resumed(), "server resumed");
+    assert_eq!(
+        c.negotiated_group(),
+        Some(NamedGroup::X25519MLKEM768),
+        "psk_dhe_ke by default"
+    );
+    assert_eq!(
+        c.peer_certificates().map(|p| p.len()),
+        Some(2),
+        "the session's certificates"
+    );
+    assert_ne!(
+        traffic_secret(&first_log),
+        traffic_secret(&second_log),
+        "new keys"
+    );
+    use std::io::{Read, Write};
+    c.writer().write_all(b"resumed").unwrap();
+    transfer(&mut c, &mut s).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(s.reader().read(&mut buf).unwrap(), 7);
+}
+
+#[test]
+fn each_ticket_is_used_once_by_the_client() {
+    let Setup {
+        mut client, server, ..
+    } = setup(ProtocolVersion::TLSv1_3);
+    client.session_cache = Some(Arc::new(ClientSessionCache::new(8, 8)));
+    let mut server = (*server).clone();
+    server.ticket_count = 2;
+    let server = Arc::new(server);
+    connect(&client, &server);
+    // Two tickets → two resumptions; each resumed connection brings two more.
+    for _ in 0..4 {
+        let (c, _) = connect(&client, &server);
+        assert!(c.is_resumed());
+    }
+    // Without new tickets the client has nothing left to offer.
+    let mut no_more = (*server).clone();
+    no_more.ticket_count = 0;
+    let no_more = Arc::new(no_more);
+    client.session_cache = Some(Arc::new(ClientSessionCache::new(8, 8)));
+    connect(&client, &server);
+    for expect in [true, true, false] {
+        let (c, _) = connect(&client, &no_more);
+        assert_eq!(c.is_resumed(), expect);
+    }
+}
+
+#[test]
+fn expired_sessions_get_a_full_handshake() {
+    let Setup {
+        client,
+        server,
+        clock,
+    } = setup(ProtocolVersion::TLSv1_3);
+    let mut server = (*server).clone();
+    server.session_lifetime = Duration::from_secs(60);
+    let server = Arc::new(server);
+    connect(&client, &server);
+    clock.advance(59);
+    assert!(connect(&client, &server).0.is_resumed());
+    clock.advance(61);
+    let (c, s) = connect(&client, &server);
+    assert!(!c.is_resumed() && !s.is_resumed());
+}
+
+#[test]
+fn tampered_and_rotated_out_tickets_fall_back_without_error() {
+    let Setup { client, server, .. } = setup(ProtocolVersion::TLSv1_3);
+    let cache = client.session_cache.clone().unwrap();
+    connect(&client, &server);
+    // Flip a byte inside the sealed ticket.
+    let now = client.time.now();
+    let mut ticket = cache.take_tls13_ticket("localhost", now).unwrap();
+    let mid = ticket.ticket.len() / 2;
+    ticket.ticket[mid] ^= 0x80;
+    cache.add_tls13_ticket("localhost", ticket);
+    let (c, s) = connect(&client, &server);
+    assert!(!c.is_resumed() && !s.is_resumed());
+    // A server whose ticket keys no longer include the one that sealed it.
+    let mut fresh = (*server).clone();
+    fresh.ticketer = Some(Arc::new(TicketKeys::new(Arc::new(
+        ferrotls::crypto::rand::SystemRandom,
+    ))));
+    let (c, _) = connect(&client, &Arc::new(fresh));
+    assert!(!c.is_resumed());
+}
+
+#[test]
+fn single_use_tickets_from_the_store_cannot_be_replayed() {
+    let Setup { client, server, .. } = setup(ProtocolVersion::TLSv1_3);
+    let mut server = (*server).clone();
+    server.ticketer = None;
+    server.session_store = Some(Arc::new(MemorySessionStore::new(16)));
+    server.ticket_count = 1;
+    let server = Arc::new(server);
+    let cache = client.session_cache.clone().unwrap();
+    connect(&client, &server);
+    let ticket = cache
+        .take_tls13_ticket("localhost", client.time.now())
+        .unwrap();
+    assert_eq!(
+        ticket.ticket.len(),
+        32,
+        "a key into the store, not a sealed session"
+    );
+    cache.add_tls13_ticket("localhost", ticket.clone());
+    assert!(connect(&client, &server).0.is_resumed());
+    // The same ticket again: the store gave it out once.
+    let _ = cache.take_tls13_ticket("localhost", client.time.now());
+    cache.add_tls13_ticket("localhost", ticket);
+    let (c, s) = connect(&client, &server);
+    assert!(!c.is_resumed() && !s.is_resumed());
+}
+
+#[test]
+fn resumption_survives_a_hello_retry_request() {
+    let Setup { client, server, .. } = setup(ProtocolVersion::TLSv1_3);
+    connect(&client, &server);
+    let mut p256_only = (*server).clone();
+    p256_only.groups = vec![NamedGroup::secp256r1];
+    let (c, s) = connect(&client, &Arc::new(p256_only));
+    assert!(c.is_resumed() && s.is_resumed());
+    assert_eq!(c.negotiated_group(), Some(NamedGroup::secp256r1));
+}
+
+#[test]
+fn psk_ke_only_when_both_sides_allow_it() {
+    let Setup {
+        mut client, server, ..
+    } = setup(ProtocolVersion::TLSv1_3);
+    client.allow_psk_ke = true;
+    connect(&client, &server);
+    // The server does not allow psk_ke: psk_dhe_ke it is.
+    let (c, _) = connect(&client, &server);
+    assert!(c.is_resumed());
+    assert!(c.negotiated_group().is_some());
+    // Both allow it, and the client sends no usable share: psk_ke.
+    let mut server_ke = (*server).clone();
+    server_ke.allow_psk_ke = true;
+    server_ke.groups = vec![NamedGroup::secp384r1];
+    let mut client_ke = client.clone();
+    client_ke.groups = vec![NamedGroup::X25519, NamedGroup::secp384r1];
+    let server_ke = Arc::new(server_ke);
+    connect(&client_ke, &server_ke);
+    let (c, s) = connect(&client_ke, &server_ke);
+    assert!(c.is_resumed() && s.is_resumed());
+    assert_eq!(c.negotiated_group(), None, "no (EC)DHE");
+}
+
+#[test]
+fn a_bad_binder_is_decrypt_error() {
+    let Setup { client, server, .. } = setup(ProtocolVersion::TLSv1_3);
+    connect(&client, &server);
+    let mut c = ClientConnection::new(Arc::new(client), server_name("localhost")).unwrap();
+    let mut s = ServerConnection::new(server).unwrap();
+    let mut wire = Vec::new();
+    c.write_tls(&mut wire).unwrap();
+    let mut hello = match HandshakeMessage::read_tls13(wire[5..].to_vec())
+        .unwrap()
+        .payload
+    {
+        HandshakePayload::ClientHello(h) => h,
+        other => panic!("{other:?}"),
+    };
+    let offer = hello
+        .extensions
+        .pre_shared_key
+        .as_mut()
+        .expect("a PSK is offered");
+    offer.binders[0][0] ^= 1;
+    let msg = HandshakeMessage::build(HandshakePayload::ClientHello(hello)).encoding;
+    let mut record = wire[..3].to_vec();
+    record.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    record.extend_from_slice(&msg);
+    assert_eq!(
+        feed(&mut s, &record),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::BadPskBinder))
+    );
+    let mut alert = Vec::new();
+    s.write_tls(&mut alert).unwrap();
+    assert_eq!(
+        alert,
+        [21, 3, 3, 0, 2, 2, AlertDescription::DecryptError.to_wire()]
+    );
+}
