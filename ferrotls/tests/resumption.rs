@@ -49,6 +49,21 @@ impl KeyLog for Secrets {
     }
 }
 
+/// The client write key of TLS 1.2 connections, as an observer sees it.
+#[derive(Debug, Default)]
+struct WriteKeys(Mutex<Vec<u8>>);
+
+impl ferrotls::observe::Observer for WriteKeys {
+    fn event(&self, event: &ferrotls::observe::Event<'_>) {
+        if let ferrotls::observe::Event::SessionKeys(keys) = event {
+            *self.0.lock().unwrap() = keys.client_write_key.expose().to_vec();
+        }
+    }
+    fn wants_secrets(&self) -> bool {
+        true
+    }
+}
+
 struct Setup {
     client: ClientConfig,
     server: Arc<ServerConfig>,
@@ -291,5 +306,114 @@ fn a_bad_binder_is_decrypt_error() {
     assert_eq!(
         alert,
         [21, 3, 3, 0, 2, 2, AlertDescription::DecryptError.to_wire()]
+    );
+}
+
+#[test]
+fn tls12_resumes_by_ticket_and_by_session_id_with_fresh_keys() {
+    for use_tickets in [true, false] {
+        let Setup {
+            mut client, server, ..
+        } = setup(ProtocolVersion::TLSv1_2);
+        let mut server = (*server).clone();
+        if !use_tickets {
+            server.ticketer = None;
+        }
+        let server = Arc::new(server);
+        let first = Arc::new(Secrets::default());
+        let first_keys = Arc::new(WriteKeys::default());
+        client.key_log = Some(first.clone());
+        client.observer = Some(first_keys.clone());
+        let (c, s) = connect(&client, &server);
+        assert!(!c.is_resumed() && !s.is_resumed());
+        let cached = client
+            .session_cache
+            .as_ref()
+            .unwrap()
+            .tls12_session("localhost")
+            .unwrap();
+        assert_eq!(
+            cached.ticket.is_some(),
+            use_tickets,
+            "ticket issued only with a ticketer"
+        );
+        assert_eq!(cached.session_id.len(), 32);
+
+        let second = Arc::new(Secrets::default());
+        let second_keys = Arc::new(WriteKeys::default());
+        client.key_log = Some(second.clone());
+        client.observer = Some(second_keys.clone());
+        let (mut c, mut s) = connect(&client, &server);
+        assert!(c.is_resumed(), "tickets={use_tickets}");
+        assert!(s.is_resumed(), "tickets={use_tickets}");
+        assert_eq!(c.peer_certificates().map(|p| p.len()), Some(2));
+        // Same master secret (CLIENT_RANDOM line), new randoms → new keys.
+        let (a, b) = (
+            first.0.lock().unwrap().clone(),
+            second.0.lock().unwrap().clone(),
+        );
+        assert_eq!(a[0].1, b[0].1, "the session's master secret");
+        let (k1, k2) = (
+            first_keys.0.lock().unwrap().clone(),
+            second_keys.0.lock().unwrap().clone(),
+        );
+        assert!(!k1.is_empty() && !k2.is_empty());
+        assert_ne!(k1, k2, "new session keys");
+        use std::io::{Read, Write};
+        c.writer().write_all(b"again").unwrap();
+        transfer(&mut c, &mut s).unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(s.reader().read(&mut buf).unwrap(), 5);
+        // Resumed connections keep resuming.
+        assert!(connect(&client, &server).0.is_resumed());
+    }
+}
+
+#[test]
+fn tls12_expired_sessions_and_lost_stores_get_full_handshakes() {
+    let Setup {
+        client,
+        server,
+        clock,
+    } = setup(ProtocolVersion::TLSv1_2);
+    let mut server = (*server).clone();
+    server.session_lifetime = Duration::from_secs(100);
+    server.ticketer = None;
+    let server = Arc::new(server);
+    connect(&client, &server);
+    clock.advance(101);
+    let (c, s) = connect(&client, &server);
+    assert!(!c.is_resumed() && !s.is_resumed());
+    // A server that forgot the session (new store): full handshake.
+    let mut forgetful = (*server).clone();
+    forgetful.session_store = Some(Arc::new(MemorySessionStore::new(16)));
+    let (c, _) = connect(&client, &Arc::new(forgetful));
+    assert!(!c.is_resumed());
+}
+
+#[test]
+fn tls12_session_without_ems_is_not_resumed_by_an_ems_client() {
+    // RFC 7627 §5.3: a session made without extended master secret is not
+    // resumed once both offer it; here the server no longer requires it,
+    // the client's stored session claims no EMS.
+    let Setup { client, server, .. } = setup(ProtocolVersion::TLSv1_2);
+    connect(&client, &server);
+    let cache = client.session_cache.clone().unwrap();
+    let mut session = cache.tls12_session("localhost").unwrap();
+    assert!(session.extended_master_secret);
+    session.extended_master_secret = false;
+    cache.set_tls12_session("localhost", session);
+    // The server's ticket still says EMS: the client sees the server resume
+    // with EMS where its own record says none, and refuses (handshake_failure).
+    let mut c = ClientConnection::new(Arc::new(client), server_name("localhost")).unwrap();
+    let mut s = ServerConnection::new(server).unwrap();
+    let err = handshake_err(&mut c, &mut s);
+    assert_eq!(
+        err,
+        Error::PeerIncompatible(ferrotls::PeerIncompatible::ExtendedMasterSecretRequired)
+    );
+    assert_eq!(
+        s.error(),
+        Some(&Error::AlertReceived(AlertDescription::HandshakeFailure))
     );
 }

@@ -15,7 +15,7 @@ use crate::msgs::enums::{CipherSuite, ExtensionType, ProtocolVersion, PskKeyExch
 use crate::msgs::extensions::{ClientExtensions, KeyShareEntry, OfferedPsks, ServerExtensions};
 use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload, ServerHello};
 use crate::observe::{Event, KeyExchangeKind};
-use crate::session::Tls13Ticket;
+use crate::session::{Tls12Session, Tls13Ticket};
 use crate::suites::{tls12_suite, tls13_suite, Tls13CipherSuite};
 use crate::tls13::key_schedule::{psk_binder, EarlySecret};
 use crate::transcript::{Transcript, TranscriptBuffer};
@@ -27,6 +27,8 @@ pub(super) struct ClientContext {
     /// The ClientHello as last sent: the server's answers are checked
     /// against what it offered.
     pub hello: ClientHello,
+    /// The TLS 1.2 session offered for resumption, if any.
+    pub tls12_session: Option<Tls12Session>,
 }
 
 pub(super) fn start_handshake(
@@ -36,12 +38,17 @@ pub(super) fn start_handshake(
 ) -> Result<Box<dyn State>, Error> {
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
-    let tls13 = config.supports(ProtocolVersion::TLSv1_3);
-    // RFC 8446 Appendix D.4: a non-empty legacy_session_id turns on
-    // middlebox compatibility mode (for TLS 1.3 only: a TLS 1.2 server
-    // would read it as an offer to resume).
-    let mut session_id = vec![0u8; if tls13 { 32 } else { 0 }];
-    config.random.fill(&mut session_id)?;
+    let (tls13, tls12) = (
+        config.supports(ProtocolVersion::TLSv1_3),
+        config.supports(ProtocolVersion::TLSv1_2),
+    );
+    let tls12_session = match (tls12, &config.session_cache) {
+        (true, Some(cache)) => cache
+            .tls12_session(&server_name.to_str())
+            .filter(|s| config.cipher_suites.contains(&s.suite)),
+        _ => None,
+    };
+    let session_id = hello_session_id(&config, tls13, tls12_session.as_ref())?;
 
     let share_groups = if tls13 {
         config.initial_key_share_groups()
@@ -65,6 +72,15 @@ pub(super) fn start_handshake(
         compression_methods: vec![0],
         extensions: hello_extensions(&config, &server_name, &shares),
     };
+    // RFC 5077 §3.1: offer the TLS 1.2 ticket, or an empty one to get one.
+    if tls12 {
+        hello.extensions.session_ticket = Some(
+            tls12_session
+                .as_ref()
+                .and_then(|s| s.ticket.clone())
+                .unwrap_or_default(),
+        );
+    }
     // RFC 8446 §4.6.1: a ticket from an earlier session with this server.
     let now = config.time.now();
     let resuming = config
@@ -88,6 +104,7 @@ pub(super) fn start_handshake(
         config,
         server_name,
         hello,
+        tls12_session,
     };
     Ok(Box::new(ExpectServerHello {
         cx,
@@ -96,6 +113,30 @@ pub(super) fn start_handshake(
         retry: None,
         resuming: resuming.map(|(t, _)| t),
     }))
+}
+
+/// The legacy_session_id: a TLS 1.2 session's ID to resume it; with a
+/// TLS 1.2 ticket (RFC 5077 §3.4) or for TLS 1.3's middlebox compatibility
+/// mode (RFC 8446 Appendix D.4), 32 random bytes; otherwise empty, since a
+/// TLS 1.2 server would read any other value as an offer to resume.
+fn hello_session_id(
+    config: &ClientConfig,
+    tls13: bool,
+    tls12_session: Option<&Tls12Session>,
+) -> Result<Vec<u8>, Error> {
+    if let Some(session) = tls12_session.filter(|s| s.ticket.is_none()) {
+        return Ok(session.session_id.clone());
+    }
+    let mut session_id = vec![
+        0u8;
+        if tls13 || tls12_session.is_some() {
+            32
+        } else {
+            0
+        }
+    ];
+    config.random.fill(&mut session_id)?;
+    Ok(session_id)
 }
 
 /// The configured suites of the versions we offer, in our order.

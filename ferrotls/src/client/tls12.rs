@@ -3,6 +3,8 @@
 //! ServerHelloDone; then our ClientKeyExchange, ChangeCipherSpec and
 //! Finished; then the server's ChangeCipherSpec and Finished.
 
+use std::sync::Arc;
+
 use rustls_pki_types::CertificateDer;
 
 use super::hs::{check_server_extensions, verify_server_chain, ClientContext};
@@ -11,10 +13,14 @@ use crate::conn::{inappropriate, CommonState, Message, Side, State};
 use crate::crypto::rsa_kx::{encrypt_premaster, PREMASTER_LEN};
 use crate::crypto::{ct_eq, kx, Secret};
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::msgs::enums::CipherSuite;
 use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::handshake::{EcdheParams, HandshakeMessage, HandshakePayload, ServerHello};
 use crate::observe::{Event, KeyExchangeKind, SecretKind};
+use crate::record::protect::{RecordDecrypter, RecordEncrypter};
+use crate::session::{ClientSessionCache, Tls12Session};
 use crate::suites::{tls12_suite, Authentication12, KeyExchange12, Tls12CipherSuite};
+use crate::time::TimeProvider;
 use crate::tls12::key_schedule::{
     MasterSecret12, MasterSecretSeed, CLIENT_FINISHED_LABEL, SERVER_FINISHED_LABEL,
 };
@@ -46,7 +52,11 @@ struct Handshake12 {
     suite: &'static Tls12CipherSuite,
     transcript: Transcript,
     server_random: [u8; 32],
+    server_session_id: Vec<u8>,
     extended_master_secret: bool,
+    /// RFC 5077 §3.2: the server acknowledged session_ticket, so a
+    /// NewSessionTicket precedes its ChangeCipherSpec.
+    ticket_promised: bool,
 }
 
 /// A ServerHello without supported_versions: the server chose TLS 1.2.
@@ -63,9 +73,10 @@ pub(super) fn handle_server_hello(
     if config.supports(ProtocolVersion::TLSv1_3) && hello.random[24..] == DOWNGRADE_SENTINEL_TLS12 {
         return Err(PeerMisbehaved::DowngradeSentinel.into());
     }
-    // RFC 5246 §7.4.1.3: echoing our session ID would mean resuming a
-    // session we never offered (ours is only for middlebox compatibility).
-    if !cx.hello.session_id.is_empty() && hello.session_id == cx.hello.session_id {
+    // RFC 5246 §7.4.1.3, RFC 5077 §3.4: an echo of our session ID means
+    // the server resumes the session we offered — there must be one.
+    let resuming = !cx.hello.session_id.is_empty() && hello.session_id == cx.hello.session_id;
+    if resuming && cx.tls12_session.is_none() {
         return Err(PeerMisbehaved::ResumedUnofferedSession.into());
     }
     // RFC 5246 §7.4.1.3: we offered only the null compression method.
@@ -115,9 +126,147 @@ pub(super) fn handle_server_hello(
         suite,
         transcript,
         server_random: hello.random,
+        server_session_id: hello.session_id.clone(),
         extended_master_secret: ext.extended_master_secret,
+        ticket_promised: ext.session_ticket_ack,
     };
-    Ok(Box::new(ExpectCertificate(hs)))
+    match resuming {
+        true => resume(hs, common),
+        false => Ok(Box::new(ExpectCertificate(hs))),
+    }
+}
+
+/// RFC 5246 §7.3 abbreviated handshake: the server continues with
+/// [NewSessionTicket], ChangeCipherSpec and Finished; we answer with ours.
+fn resume(hs: Handshake12, common: &mut CommonState) -> Result<Box<dyn State>, Error> {
+    let session = hs
+        .cx
+        .tls12_session
+        .clone()
+        .ok_or(PeerMisbehaved::ResumedUnofferedSession)?;
+    // RFC 5246 §7.4.1.3: a resumed session keeps its cipher suite.
+    if session.suite != hs.suite.suite {
+        return Err(PeerMisbehaved::SelectedUnofferedCipherSuite.into());
+    }
+    // RFC 7627 §5.3: the extended master secret property must not change.
+    if session.extended_master_secret != hs.extended_master_secret {
+        return Err(PeerIncompatible::ExtendedMasterSecretRequired.into());
+    }
+    let master = MasterSecret12::from_stored(hs.suite, session.master_secret.clone());
+    common.secret(SecretKind::MasterSecret, master.secret());
+    let keys = master.session_keys(&hs.cx.hello.random, &hs.server_random);
+    if common.observing_secrets() {
+        common.observe(|| Event::SessionKeys(&keys));
+    }
+    let protection = DirectionalProtection::new(hs.suite, &keys, Side::Client)?;
+    common.negotiated.resumed = true;
+    common.negotiated.peer_certificates = Some(session.server_certificates.clone());
+    let finished = ExpectFinished {
+        save: SessionToSave::new(&hs, session.server_certificates.clone()),
+        transcript: hs.transcript,
+        master,
+        our_turn: Some(protection.encrypter),
+        new_ticket: session.ticket.clone(),
+    };
+    Ok(after_server_flight(
+        hs.ticket_promised,
+        protection.decrypter,
+        finished,
+    ))
+}
+
+/// RFC 5077 §3.3: a promised NewSessionTicket comes before the server's
+/// ChangeCipherSpec.
+fn after_server_flight(
+    ticket_promised: bool,
+    decrypter: Box<dyn RecordDecrypter>,
+    finished: ExpectFinished,
+) -> Box<dyn State> {
+    match ticket_promised {
+        true => Box::new(ExpectNewTicket {
+            decrypter,
+            finished,
+        }),
+        false => Box::new(ExpectChangeCipherSpec {
+            decrypter,
+            next: Box::new(finished),
+        }),
+    }
+}
+
+struct ExpectNewTicket {
+    decrypter: Box<dyn RecordDecrypter>,
+    finished: ExpectFinished,
+}
+
+impl State for ExpectNewTicket {
+    fn handle(
+        self: Box<Self>,
+        _common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let Self {
+            decrypter,
+            mut finished,
+        } = *self;
+        let msg = msg.into_handshake("NewSessionTicket")?;
+        let HandshakePayload::NewSessionTicket12(nst) = &msg.payload else {
+            return Err(inappropriate(&msg, "NewSessionTicket"));
+        };
+        finished.transcript.add(&msg);
+        // RFC 5077 §3.3: an empty ticket means "none this time".
+        if !nst.ticket.is_empty() {
+            finished.new_ticket = Some(nst.ticket.clone());
+        }
+        Ok(Box::new(ExpectChangeCipherSpec {
+            decrypter,
+            next: Box::new(finished),
+        }))
+    }
+}
+
+/// What the client needs to keep this TLS 1.2 session for resumption.
+struct SessionToSave {
+    cache: Option<Arc<ClientSessionCache>>,
+    server_name: String,
+    suite: CipherSuite,
+    session_id: Vec<u8>,
+    extended_master_secret: bool,
+    server_certificates: Vec<CertificateDer<'static>>,
+    time: Arc<dyn TimeProvider>,
+}
+
+impl SessionToSave {
+    fn new(hs: &Handshake12, server_certificates: Vec<CertificateDer<'static>>) -> Self {
+        Self {
+            cache: hs.cx.config.session_cache.clone(),
+            server_name: hs.cx.server_name.to_str().into_owned(),
+            suite: hs.suite.suite,
+            session_id: hs.server_session_id.clone(),
+            extended_master_secret: hs.extended_master_secret,
+            server_certificates,
+            time: hs.cx.config.time.clone(),
+        }
+    }
+
+    /// A session the server gave us a way back into (an ID or a ticket).
+    fn save(self, master: &MasterSecret12, ticket: Option<Vec<u8>>) {
+        let Some(cache) = &self.cache else { return };
+        if self.session_id.is_empty() && ticket.is_none() {
+            cache.remove_tls12_session(&self.server_name);
+            return;
+        }
+        let session = Tls12Session {
+            suite: self.suite,
+            session_id: self.session_id,
+            ticket,
+            master_secret: master.secret().clone(),
+            extended_master_secret: self.extended_master_secret,
+            received: self.time.now(),
+            server_certificates: self.server_certificates,
+        };
+        cache.set_tls12_session(&self.server_name, session);
+    }
 }
 
 struct ExpectCertificate(Handshake12);
@@ -354,20 +503,29 @@ impl ExpectServerHelloDone {
         hs.transcript.add(&finished);
         common.send_handshake(&finished);
 
-        let next = Box::new(ExpectFinished {
+        let finished = ExpectFinished {
+            save: SessionToSave::new(&hs, certs),
             transcript: hs.transcript,
             master,
-        });
-        Ok(Box::new(ExpectChangeCipherSpec {
-            decrypter: protection.decrypter,
-            next,
-        }))
+            our_turn: None,
+            new_ticket: None,
+        };
+        Ok(after_server_flight(
+            hs.ticket_promised,
+            protection.decrypter,
+            finished,
+        ))
     }
 }
 
 struct ExpectFinished {
     transcript: Transcript,
     master: MasterSecret12,
+    /// Resuming: our ChangeCipherSpec and Finished come after the server's.
+    our_turn: Option<Box<dyn RecordEncrypter>>,
+    /// The ticket to keep: a new one, or (resuming) the one we used.
+    new_ticket: Option<Vec<u8>>,
+    save: SessionToSave,
 }
 
 impl State for ExpectFinished {
@@ -390,6 +548,23 @@ impl State for ExpectFinished {
         common.observe(|| Event::FinishedVerified {
             sender: Side::Server,
         });
+        let Self {
+            mut transcript,
+            master,
+            our_turn,
+            new_ticket,
+            save,
+        } = *self;
+        if let Some(encrypter) = our_turn {
+            transcript.add(&msg);
+            common.send_change_cipher_spec()?;
+            common.set_encrypter(encrypter)?;
+            let verify_data = master.verify_data(CLIENT_FINISHED_LABEL, &transcript.current());
+            common.send_handshake(&HandshakeMessage::build(HandshakePayload::Finished(
+                verify_data,
+            )));
+        }
+        save.save(&master, new_ticket);
         common.start_traffic()?;
         Ok(Box::new(Traffic12::new(Side::Client)))
     }

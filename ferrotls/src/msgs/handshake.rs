@@ -373,6 +373,27 @@ impl Codec for ServerKeyExchange {
     }
 }
 
+/// RFC 5077 §3.3 NewSessionTicket (TLS 1.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSessionTicket12 {
+    pub lifetime_hint: u32,
+    pub ticket: Vec<u8>,
+}
+
+impl Codec for NewSessionTicket12 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.lifetime_hint.to_be_bytes());
+        encode_opaque(out, LengthPrefix::U16, &self.ticket);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        Ok(Self {
+            lifetime_hint: r.u32()?,
+            ticket: r.opaque(LengthPrefix::U16)?,
+        })
+    }
+}
+
 /// RFC 5246 §7.4.4 CertificateRequest; we keep what answering it needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateRequest12 {
@@ -423,6 +444,7 @@ pub enum HandshakePayload {
     /// RFC 8446 §4.4.1 synthetic message_hash (built, never received).
     MessageHash(Vec<u8>),
     HelloRequest,
+    NewSessionTicket12(NewSessionTicket12),
     Certificate12(Vec<CertificateDer<'static>>),
     ServerKeyExchange(ServerKeyExchange),
     CertificateRequest12(CertificateRequest12),
@@ -449,6 +471,7 @@ impl HandshakePayload {
             Self::EndOfEarlyData => HandshakeType::EndOfEarlyData,
             Self::MessageHash(_) => HandshakeType::MessageHash,
             Self::HelloRequest => HandshakeType::HelloRequest,
+            Self::NewSessionTicket12(_) => HandshakeType::NewSessionTicket,
             Self::Certificate12(_) => HandshakeType::Certificate,
             Self::ServerKeyExchange(_) => HandshakeType::ServerKeyExchange,
             Self::CertificateRequest12(_) => HandshakeType::CertificateRequest,
@@ -474,6 +497,7 @@ impl HandshakePayload {
             Self::Certificate12(certs) => write_certificate_list(out, certs),
             Self::ServerKeyExchange(m) => m.encode(out),
             Self::CertificateRequest12(m) => m.encode(out),
+            Self::NewSessionTicket12(m) => m.encode(out),
             Self::NewSessionTicket13(m) => m.encode(out),
             Self::KeyUpdate(r) => r.encode(out),
             Self::EndOfEarlyData => {}
@@ -486,6 +510,9 @@ impl HandshakePayload {
         let mut r = Reader::new(body);
         let payload = match typ {
             HandshakeType::HelloRequest if tls12 => Self::HelloRequest,
+            HandshakeType::NewSessionTicket if tls12 => {
+                Self::NewSessionTicket12(NewSessionTicket12::read(&mut r)?)
+            }
             HandshakeType::Certificate if tls12 => {
                 Self::Certificate12(read_certificate_list(&mut r)?)
             }

@@ -3,6 +3,9 @@
 //! client's ClientKeyExchange, ChangeCipherSpec and Finished; then ours.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::UnixTime;
 
 use super::config::{CertifiedKey, ClientHelloInfo, ServerConfig};
 use crate::codec::{Codec, LengthPrefix, Reader};
@@ -13,12 +16,14 @@ use crate::crypto::rsa_kx::{RsaPremasterKey, PREMASTER_LEN};
 use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::ServerExtensions;
+use crate::msgs::handshake::NewSessionTicket12;
 use crate::msgs::handshake::{
     ClientHello, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload, ServerHello,
     ServerKeyExchange,
 };
 use crate::observe::{Event, KeyExchangeKind, SecretKind};
 use crate::record::protect::RecordEncrypter;
+use crate::session::ServerSession;
 use crate::suites::{tls12_suite, Authentication12, KeyExchange12, Tls12CipherSuite};
 use crate::tls12::key_schedule::{
     MasterSecret12, MasterSecretSeed, CLIENT_FINISHED_LABEL, SERVER_FINISHED_LABEL,
@@ -63,6 +68,23 @@ pub(super) fn handle_client_hello(
     msg: &HandshakeMessage,
 ) -> Result<Box<dyn State>, Error> {
     common.negotiated.version = Some(ProtocolVersion::TLSv1_2);
+    check_client_hello(config, hello)?;
+    let alpn = super::hs::choose_protocol(config, hello)?;
+    let hs = Hello12 {
+        config: config.clone(),
+        hello,
+        msg,
+        alpn,
+        random: server_random(config, common)?,
+    };
+    match find_session(config, hello)? {
+        Some((session, suite)) => hs.resume(common, session, suite),
+        None => hs.full_handshake(common),
+    }
+}
+
+/// Rules every TLS 1.2 ClientHello must follow before anything is chosen.
+fn check_client_hello(config: &ServerConfig, hello: &ClientHello) -> Result<(), Error> {
     let x = &hello.extensions;
     // RFC 5246 §7.4.1.2: the null compression method is always offered.
     if !hello.compression_methods.contains(&0) {
@@ -83,10 +105,6 @@ pub(super) fn handle_client_hello(
     {
         return Err(PeerMisbehaved::RenegotiationInfoNotEmpty.into());
     }
-    let secure_renegotiation = x.renegotiation_info.is_some()
-        || hello
-            .cipher_suites
-            .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
     // RFC 7627 §5.2: a server may refuse clients without extended master secret.
     if !x.extended_master_secret && config.require_extended_master_secret {
         return Err(PeerIncompatible::ExtendedMasterSecretRequired.into());
@@ -95,112 +113,373 @@ pub(super) fn handle_client_hello(
     if x.ec_point_formats.as_ref().is_some_and(|f| !f.contains(&0)) {
         return Err(PeerMisbehaved::MissingUncompressedPointFormat.into());
     }
-    let schemes = x.signature_algorithms.clone().unwrap_or_default();
-    let info = ClientHelloInfo {
-        server_name: x.server_name.as_ref(),
-        signature_schemes: &schemes,
-        alpn: x.alpn.as_deref(),
-        cipher_suites: &hello.cipher_suites,
-    };
-    let certified = config
-        .cert_resolver
-        .resolve(&info)
-        .ok_or(PeerIncompatible::NoCertificateForName)?;
-    let choice = choose_suite(config, hello, &certified, &schemes)?;
-    let alpn = super::hs::choose_protocol(config, hello)?;
+    Ok(())
+}
 
+/// Our random; RFC 8446 §4.1.3: a TLS 1.3 server negotiating TLS 1.2 says
+/// so in its last eight bytes.
+fn server_random(config: &ServerConfig, common: &CommonState) -> Result<[u8; 32], Error> {
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
-    // RFC 8446 §4.1.3: a TLS 1.3 server negotiating TLS 1.2 says so in its random.
     if config.supports(ProtocolVersion::TLSv1_3) {
         random[24..].copy_from_slice(&DOWNGRADE_SENTINEL_TLS12);
     }
     common.observe(|| Event::ServerRandom(&random));
-    let mut session_id = vec![0u8; 32];
-    config.random.fill(&mut session_id)?;
-    let suite = choice.suite;
-    let extensions = ServerExtensions {
-        renegotiation_info: secure_renegotiation.then(Vec::new),
-        extended_master_secret: x.extended_master_secret,
-        encrypt_then_mac: suite.is_cbc(),
-        ec_point_formats: (choice.ecdhe.is_some() && x.ec_point_formats.is_some()).then(|| vec![0]),
-        alpn: alpn.clone(),
-        server_name_ack: x.server_name.is_some(),
-        ..Default::default()
-    };
-    let server_hello = ServerHello {
-        legacy_version: ProtocolVersion::TLSv1_2,
-        random,
-        session_id,
-        cipher_suite: suite.suite,
-        compression_method: 0,
-        extensions,
-    };
+    Ok(random)
+}
 
-    let mut transcript = Transcript::new(suite.hash);
-    transcript.add(msg);
-    send(
-        common,
-        &mut transcript,
-        HandshakePayload::ServerHello(server_hello),
-    );
-    send(
-        common,
-        &mut transcript,
-        HandshakePayload::Certificate12(certified.chain.clone()),
-    );
-    let share = match choice.ecdhe {
-        Some((group, scheme)) => {
-            let group_impl =
-                kx::group(group).ok_or(Error::Internal("configured group not implemented"))?;
-            let share = group_impl.start()?;
-            let params = EcdheParams {
-                group,
-                public: share.public().to_vec(),
+/// A session the client offered — by RFC 5077 ticket or by session ID —
+/// that we can resume.
+fn find_session(
+    config: &ServerConfig,
+    hello: &ClientHello,
+) -> Result<Option<(ServerSession, &'static Tls12CipherSuite)>, Error> {
+    let x = &hello.extensions;
+    let now = config.time.now();
+    let stored = match (x.session_ticket.as_deref(), &config.ticketer) {
+        (Some(ticket), Some(ticketer)) if !ticket.is_empty() => {
+            ticketer.open(ticket, now, config.session_lifetime)
+        }
+        _ if !hello.session_id.is_empty() => config
+            .session_store
+            .as_ref()
+            .and_then(|s| s.get(&hello.session_id, now)),
+        _ => None,
+    };
+    let Some(session) = stored.and_then(|b| ServerSession::read_exact(&b, "session").ok()) else {
+        return Ok(None);
+    };
+    let Some(suite) = tls12_suite(session.suite) else {
+        return Ok(None);
+    };
+    // RFC 5246 §7.4.1.2: the client must still offer the session's suite.
+    let usable = session.version == ProtocolVersion::TLSv1_2
+        && !session.expired(now, config.session_lifetime)
+        && hello.cipher_suites.contains(&suite.suite)
+        && config.cipher_suites.contains(&suite.suite)
+        && (!suite.is_cbc() || x.encrypt_then_mac);
+    if !usable {
+        return Ok(None);
+    }
+    // RFC 7627 §5.3: a session with an extended master secret is resumed
+    // only by a client still offering it (else abort); one without it is
+    // not resumed by a client that offers it (full handshake instead).
+    match (session.extended_master_secret, x.extended_master_secret) {
+        (true, false) => Err(PeerIncompatible::ExtendedMasterSecretRequired.into()),
+        (false, true) => Ok(None),
+        _ => Ok(Some((session, suite))),
+    }
+}
+
+/// What both kinds of TLS 1.2 handshake share on the server.
+struct Hello12<'a> {
+    config: Arc<ServerConfig>,
+    hello: &'a ClientHello,
+    msg: &'a HandshakeMessage,
+    alpn: Option<Vec<u8>>,
+    random: [u8; 32],
+}
+
+impl Hello12<'_> {
+    /// RFC 5077 §3.2: the client asked for a ticket, and we issue them.
+    fn issue_ticket(&self) -> bool {
+        self.hello.extensions.session_ticket.is_some()
+            && self.config.ticketer.is_some()
+            && self.config.ticket_count > 0
+    }
+
+    fn server_hello(
+        &self,
+        session_id: Vec<u8>,
+        suite: &Tls12CipherSuite,
+        ems: bool,
+        ecdhe: bool,
+    ) -> ServerHello {
+        let x = &self.hello.extensions;
+        // RFC 5746 §3.6: echo an empty renegotiation_info if the client signalled.
+        let secure_renegotiation = x.renegotiation_info.is_some()
+            || self
+                .hello
+                .cipher_suites
+                .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+        let extensions = ServerExtensions {
+            renegotiation_info: secure_renegotiation.then(Vec::new),
+            extended_master_secret: ems,
+            encrypt_then_mac: suite.is_cbc(),
+            ec_point_formats: (ecdhe && x.ec_point_formats.is_some()).then(|| vec![0]),
+            alpn: self.alpn.clone(),
+            server_name_ack: x.server_name.is_some(),
+            session_ticket_ack: self.issue_ticket(),
+            ..Default::default()
+        };
+        ServerHello {
+            legacy_version: ProtocolVersion::TLSv1_2,
+            random: self.random,
+            session_id,
+            cipher_suite: suite.suite,
+            compression_method: 0,
+            extensions,
+        }
+    }
+
+    fn record_negotiated(&self, common: &mut CommonState, suite: &Tls12CipherSuite) {
+        let n = &mut common.negotiated;
+        n.suite = Some(suite.suite);
+        n.alpn = self.alpn.clone();
+        n.server_name = self.hello.extensions.server_name.clone();
+    }
+
+    /// RFC 5246 §7.3 abbreviated handshake: ServerHello (echoing the
+    /// session ID), [NewSessionTicket], ChangeCipherSpec, Finished — keys
+    /// from the stored master secret and the new randoms.
+    fn resume(
+        self,
+        common: &mut CommonState,
+        session: ServerSession,
+        suite: &'static Tls12CipherSuite,
+    ) -> Result<Box<dyn State>, Error> {
+        let hello = self.server_hello(
+            self.hello.session_id.clone(),
+            suite,
+            session.extended_master_secret,
+            false,
+        );
+        let mut transcript = Transcript::new(suite.hash);
+        transcript.add(self.msg);
+        send(
+            common,
+            &mut transcript,
+            HandshakePayload::ServerHello(hello),
+        );
+        let master = MasterSecret12::from_stored(suite, session.secret.clone());
+        common.secret(SecretKind::MasterSecret, master.secret());
+        if self.issue_ticket() {
+            let renewed = ServerSession {
+                created: self.config.time.now().as_secs(),
+                ..session
             };
-            // RFC 8422 §5.4: signed over client_random ‖ server_random ‖ params.
-            let mut signed = hello.random.to_vec();
-            signed.extend_from_slice(&random);
-            signed.extend_from_slice(&params.to_bytes());
-            let signature = certified.key.sign(scheme, &signed)?;
-            let ske = ServerKeyExchange {
-                params,
-                signed: DigitallySigned { scheme, signature },
-            };
-            send(
-                common,
-                &mut transcript,
-                HandshakePayload::ServerKeyExchange(ske),
+            send_ticket(&self.config, common, &mut transcript, &renewed)?;
+        }
+        let keys = master.session_keys(&self.hello.random, &self.random);
+        let protection = DirectionalProtection::new(suite, &keys, Side::Server)?;
+        common.send_change_cipher_spec()?;
+        common.set_encrypter(protection.encrypter)?;
+        let verify_data = master.verify_data(SERVER_FINISHED_LABEL, &transcript.current());
+        send(
+            common,
+            &mut transcript,
+            HandshakePayload::Finished(verify_data),
+        );
+        self.record_negotiated(common, suite);
+        common.negotiated.resumed = true;
+        let next = Box::new(ExpectResumedFinished { transcript, master });
+        Ok(Box::new(ExpectChangeCipherSpec {
+            decrypter: protection.decrypter,
+            next,
+        }))
+    }
+
+    /// RFC 5246 §7.3 full handshake: ServerHello, Certificate,
+    /// ServerKeyExchange (ECDHE), ServerHelloDone.
+    fn full_handshake(self, common: &mut CommonState) -> Result<Box<dyn State>, Error> {
+        let (config, hello, x) = (&self.config, self.hello, &self.hello.extensions);
+        let schemes = x.signature_algorithms.clone().unwrap_or_default();
+        let info = ClientHelloInfo {
+            server_name: x.server_name.as_ref(),
+            signature_schemes: &schemes,
+            alpn: x.alpn.as_deref(),
+            cipher_suites: &hello.cipher_suites,
+        };
+        let certified = config
+            .cert_resolver
+            .resolve(&info)
+            .ok_or(PeerIncompatible::NoCertificateForName)?;
+        let choice = choose_suite(config, hello, &certified, &schemes)?;
+        let suite = choice.suite;
+        // A session ID lets the client resume from our store.
+        let mut session_id = vec![
+            0u8;
+            if config.session_store.is_some() {
+                32
+            } else {
+                0
+            }
+        ];
+        config.random.fill(&mut session_id)?;
+        let server_hello = self.server_hello(
+            session_id.clone(),
+            suite,
+            x.extended_master_secret,
+            choice.ecdhe.is_some(),
+        );
+
+        let mut transcript = Transcript::new(suite.hash);
+        transcript.add(self.msg);
+        send(
+            common,
+            &mut transcript,
+            HandshakePayload::ServerHello(server_hello),
+        );
+        send(
+            common,
+            &mut transcript,
+            HandshakePayload::Certificate12(certified.chain.clone()),
+        );
+        let kx = match choice.ecdhe {
+            Some((group, scheme)) => {
+                let group_impl =
+                    kx::group(group).ok_or(Error::Internal("configured group not implemented"))?;
+                let share = group_impl.start()?;
+                let params = EcdheParams {
+                    group,
+                    public: share.public().to_vec(),
+                };
+                // RFC 8422 §5.4: signed over client_random ‖ server_random ‖ params.
+                let mut signed = hello.random.to_vec();
+                signed.extend_from_slice(&self.random);
+                signed.extend_from_slice(&params.to_bytes());
+                let signature = certified.key.sign(scheme, &signed)?;
+                let ske = ServerKeyExchange {
+                    params,
+                    signed: DigitallySigned { scheme, signature },
+                };
+                send(
+                    common,
+                    &mut transcript,
+                    HandshakePayload::ServerKeyExchange(ske),
+                );
+                common.negotiated.group = Some(group);
+                common.negotiated.signature_scheme = Some(scheme);
+                KeyExchange::Ecdhe(share)
+            }
+            None => {
+                let key = certified
+                    .rsa_decrypter
+                    .clone()
+                    .ok_or(Error::Internal("RSA suite without RSA key"))?;
+                let mut fallback = [0u8; PREMASTER_LEN];
+                config.random.fill(&mut fallback)?;
+                KeyExchange::Rsa { key, fallback }
+            }
+        };
+        send(common, &mut transcript, HandshakePayload::ServerHelloDone);
+        self.record_negotiated(common, suite);
+        Ok(Box::new(ExpectClientKeyExchange {
+            session: NewSession {
+                config: self.config.clone(),
+                session_id,
+                issue_ticket: self.issue_ticket(),
+                alpn: self.alpn.clone(),
+            },
+            suite,
+            transcript,
+            client_random: hello.random,
+            server_random: self.random,
+            client_version: hello.legacy_version,
+            extended_master_secret: x.extended_master_secret,
+            kx,
+        }))
+    }
+}
+
+/// What a full handshake needs to make its session resumable.
+struct NewSession {
+    config: Arc<ServerConfig>,
+    session_id: Vec<u8>,
+    issue_ticket: bool,
+    alpn: Option<Vec<u8>>,
+}
+
+impl NewSession {
+    /// Stores the session under its ID, and (RFC 5077 §3.3) sends a
+    /// ticket sealing it, before our ChangeCipherSpec.
+    fn save(
+        &self,
+        common: &mut CommonState,
+        transcript: &mut Transcript,
+        suite: &Tls12CipherSuite,
+        master: &MasterSecret12,
+        extended_master_secret: bool,
+    ) -> Result<(), Error> {
+        let now = self.config.time.now();
+        let session = ServerSession {
+            version: ProtocolVersion::TLSv1_2,
+            suite: suite.suite,
+            secret: master.secret().clone(),
+            created: now.as_secs(),
+            age_add: 0,
+            extended_master_secret,
+            alpn: self.alpn.clone(),
+        };
+        if let (Some(store), false) = (&self.config.session_store, self.session_id.is_empty()) {
+            let expires = UnixTime::since_unix_epoch(
+                Duration::from_secs(now.as_secs()) + self.config.session_lifetime,
             );
-            common.negotiated.group = Some(group);
-            common.negotiated.signature_scheme = Some(scheme);
-            KeyExchange::Ecdhe(share)
+            store.put(self.session_id.clone(), session.to_bytes(), expires);
         }
-        None => {
-            let key = certified
-                .rsa_decrypter
-                .clone()
-                .ok_or(Error::Internal("RSA suite without RSA key"))?;
-            let mut fallback = [0u8; PREMASTER_LEN];
-            config.random.fill(&mut fallback)?;
-            KeyExchange::Rsa { key, fallback }
+        if self.issue_ticket {
+            send_ticket(&self.config, common, transcript, &session)?;
         }
-    };
-    send(common, &mut transcript, HandshakePayload::ServerHelloDone);
+        Ok(())
+    }
+}
 
-    let n = &mut common.negotiated;
-    n.suite = Some(suite.suite);
-    n.alpn = alpn;
-    n.server_name = x.server_name.clone();
-    Ok(Box::new(ExpectClientKeyExchange {
-        suite,
+/// RFC 5077 §3.3: NewSessionTicket with the session sealed inside.
+fn send_ticket(
+    config: &ServerConfig,
+    common: &mut CommonState,
+    transcript: &mut Transcript,
+    session: &ServerSession,
+) -> Result<(), Error> {
+    let Some(ticketer) = &config.ticketer else {
+        return Ok(());
+    };
+    let ticket = ticketer.seal(
+        &session.to_bytes(),
+        config.time.now(),
+        config.session_lifetime,
+    )?;
+    let lifetime_hint = config.session_lifetime.as_secs().min(u64::from(u32::MAX)) as u32;
+    send(
+        common,
         transcript,
-        client_random: hello.random,
-        server_random: random,
-        client_version: hello.legacy_version,
-        extended_master_secret: x.extended_master_secret,
-        kx: share,
-    }))
+        HandshakePayload::NewSessionTicket12(NewSessionTicket12 {
+            lifetime_hint,
+            ticket,
+        }),
+    );
+    Ok(())
+}
+
+/// The abbreviated handshake's last message: the client's Finished.
+struct ExpectResumedFinished {
+    transcript: Transcript,
+    master: MasterSecret12,
+}
+
+impl State for ExpectResumedFinished {
+    fn handle(
+        self: Box<Self>,
+        common: &mut CommonState,
+        msg: Message,
+    ) -> Result<Box<dyn State>, Error> {
+        let msg = msg.into_handshake("Finished")?;
+        let HandshakePayload::Finished(verify_data) = &msg.payload else {
+            return Err(inappropriate(&msg, "Finished"));
+        };
+        // RFC 5246 §7.4.9: checked in constant time.
+        let expected = self
+            .master
+            .verify_data(CLIENT_FINISHED_LABEL, &self.transcript.current());
+        if !ct_eq(&expected, verify_data) {
+            return Err(PeerMisbehaved::BadFinished.into());
+        }
+        common.observe(|| Event::FinishedVerified {
+            sender: Side::Client,
+        });
+        common.start_traffic()?;
+        Ok(Box::new(Traffic12::new(Side::Server)))
+    }
 }
 
 /// Our preference decides, among suites the client offered that our
@@ -287,6 +566,7 @@ fn read_encrypted_premaster(body: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 struct ExpectClientKeyExchange {
+    session: NewSession,
     suite: &'static Tls12CipherSuite,
     transcript: Transcript,
     client_random: [u8; 32],
@@ -303,6 +583,7 @@ impl State for ExpectClientKeyExchange {
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
         let Self {
+            session,
             suite,
             mut transcript,
             client_random,
@@ -359,6 +640,9 @@ impl State for ExpectClientKeyExchange {
         }
         let protection = DirectionalProtection::new(suite, &keys, Side::Server)?;
         let next = Box::new(ExpectFinished {
+            session,
+            suite,
+            extended_master_secret,
             transcript,
             master,
             encrypter: protection.encrypter,
@@ -371,6 +655,9 @@ impl State for ExpectClientKeyExchange {
 }
 
 struct ExpectFinished {
+    session: NewSession,
+    suite: &'static Tls12CipherSuite,
+    extended_master_secret: bool,
     transcript: Transcript,
     master: MasterSecret12,
     encrypter: Box<dyn RecordEncrypter>,
@@ -383,6 +670,9 @@ impl State for ExpectFinished {
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
         let Self {
+            session,
+            suite,
+            extended_master_secret,
             mut transcript,
             master,
             encrypter,
@@ -400,6 +690,13 @@ impl State for ExpectFinished {
             sender: Side::Client,
         });
         transcript.add(&msg);
+        session.save(
+            common,
+            &mut transcript,
+            suite,
+            &master,
+            extended_master_secret,
+        )?;
         common.send_change_cipher_spec()?;
         common.set_encrypter(encrypter)?;
         let verify_data = master.verify_data(SERVER_FINISHED_LABEL, &transcript.current());

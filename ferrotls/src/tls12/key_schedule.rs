@@ -57,6 +57,11 @@ impl MasterSecret12 {
         Self { suite, secret }
     }
 
+    /// A stored master secret, for an abbreviated (resumed) handshake.
+    pub fn from_stored(suite: &'static Tls12CipherSuite, secret: Secret) -> Self {
+        Self { suite, secret }
+    }
+
     pub fn secret(&self) -> &Secret {
         &self.secret
     }
