@@ -25,6 +25,7 @@ use crate::record::protect::{RecordDecrypter, RecordEncrypter};
 use crate::record::{
     write_header, Record, MAX_FRAGMENT_LEN, MAX_TLS12_CIPHERTEXT_LEN, MAX_TLS13_CIPHERTEXT_LEN,
 };
+use crate::suites::tls13_suite;
 
 /// Unread plaintext we buffer before `read_tls` stops reading.
 pub const MAX_RECEIVED_PLAINTEXT: usize = 64 * 1024;
@@ -263,6 +264,9 @@ pub struct CommonState {
     key_log: Option<Arc<dyn KeyLog>>,
     /// For key log lines: the ClientHello.random of this connection.
     pub client_random: [u8; 32],
+    /// TLS 1.3: records per sending key before we rotate it (the AEAD's
+    /// limit when `None`).
+    pub records_per_key: Option<u64>,
 }
 
 impl CommonState {
@@ -409,8 +413,36 @@ impl CommonState {
             self.sendable_plaintext.push(data[..take].to_vec());
             return Ok(take);
         }
-        self.send_records(ContentType::ApplicationData, data)?;
-        Ok(data.len())
+        let room = usize::try_from(self.records_left_under_key()).unwrap_or(usize::MAX);
+        let take = data.len().min(room.saturating_mul(MAX_FRAGMENT_LEN));
+        self.send_records(ContentType::ApplicationData, &data[..take])?;
+        Ok(take)
+    }
+
+    /// RFC 8446 §5.5: records the current TLS 1.3 sending key may still
+    /// protect (TLS 1.2 has no KeyUpdate: unlimited here).
+    fn records_left_under_key(&self) -> u64 {
+        let aead_limit = self
+            .negotiated
+            .suite
+            .and_then(tls13_suite)
+            .map(|s| s.aead.confidentiality_limit());
+        match (self.is_tls13(), aead_limit) {
+            (true, Some(limit)) => self
+                .records_per_key
+                .unwrap_or(limit)
+                .max(1)
+                .saturating_sub(self.record_layer.write_seq),
+            _ => u64::MAX,
+        }
+    }
+
+    /// Whether our sending key must be rotated before the next record.
+    fn key_update_due(&self) -> bool {
+        self.handshake_complete
+            && !self.sent_close_notify
+            && self.is_tls13()
+            && self.records_left_under_key() == 0
     }
 }
 
@@ -679,9 +711,7 @@ impl ConnectionCommon {
 
     /// Plaintext to send to the peer (buffered until the handshake ends).
     pub fn writer(&mut self) -> Writer<'_> {
-        Writer {
-            common: &mut self.common,
-        }
+        Writer { conn: self }
     }
 
     /// Queues a close_notify alert (RFC 8446 §6.1); nothing is sent after it.
@@ -819,12 +849,17 @@ impl io::Read for Reader<'_> {
 
 /// Writes plaintext to the connection.
 pub struct Writer<'a> {
-    common: &'a mut CommonState,
+    conn: &'a mut ConnectionCommon,
 }
 
 impl io::Write for Writer<'_> {
+    /// May write less than `buf` when the sending key is about to reach its
+    /// record limit; the next write rotates it first (RFC 8446 §5.5).
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.common.send_application_data(buf)
+        if self.conn.common.key_update_due() {
+            self.conn.send_key_update(false)?;
+        }
+        self.conn.common.send_application_data(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {

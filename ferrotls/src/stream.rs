@@ -2,6 +2,8 @@
 
 use core::ops::DerefMut;
 use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
 
 use crate::conn::ConnectionCommon;
 
@@ -9,18 +11,66 @@ use crate::conn::ConnectionCommon;
 pub struct Stream<'a, C: DerefMut<Target = ConnectionCommon>, T: Read + Write> {
     pub conn: &'a mut C,
     pub sock: &'a mut T,
+    idle_timeout: Option<Duration>,
 }
 
 impl<'a, C: DerefMut<Target = ConnectionCommon>, T: Read + Write> Stream<'a, C, T> {
     pub fn new(conn: &'a mut C, sock: &'a mut T) -> Self {
-        Self { conn, sock }
+        Self {
+            conn,
+            sock,
+            idle_timeout: None,
+        }
+    }
+}
+
+impl<C: DerefMut<Target = ConnectionCommon>> Stream<'_, C, TcpStream> {
+    /// Ends the connection — close_notify, then an error of kind
+    /// `TimedOut` saying why — when nothing arrives for `timeout`.
+    pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.sock.set_read_timeout(timeout)?;
+        self.idle_timeout = timeout;
+        Ok(())
+    }
+}
+
+/// A socket read that timed out means the peer was idle too long: say
+/// goodbye properly and report why.
+fn idle_check<T: Read + Write>(
+    conn: &mut ConnectionCommon,
+    sock: &mut T,
+    idle_timeout: Option<Duration>,
+    err: io::Error,
+) -> io::Error {
+    let timed_out = matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    );
+    match (idle_timeout, timed_out) {
+        (Some(t), true) => {
+            conn.send_close_notify();
+            let _ = conn.write_all_tls(sock);
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "connection idle for {}s: closed with close_notify",
+                    t.as_secs_f32()
+                ),
+            )
+        }
+        _ => err,
     }
 }
 
 /// Finishes the handshake and writes anything queued.
-fn complete_prior_io<T: Read + Write>(conn: &mut ConnectionCommon, sock: &mut T) -> io::Result<()> {
+fn complete_prior_io<T: Read + Write>(
+    conn: &mut ConnectionCommon,
+    sock: &mut T,
+    idle_timeout: Option<Duration>,
+) -> io::Result<()> {
     if conn.is_handshaking() {
-        conn.complete_io(sock)?;
+        conn.complete_io(sock)
+            .map_err(|e| idle_check(conn, sock, idle_timeout, e))?;
     }
     conn.write_all_tls(sock)?;
     Ok(())
@@ -29,15 +79,17 @@ fn complete_prior_io<T: Read + Write>(conn: &mut ConnectionCommon, sock: &mut T)
 fn read<T: Read + Write>(
     conn: &mut ConnectionCommon,
     sock: &mut T,
+    idle_timeout: Option<Duration>,
     buf: &mut [u8],
 ) -> io::Result<usize> {
-    complete_prior_io(conn, sock)?;
+    complete_prior_io(conn, sock, idle_timeout)?;
     loop {
         match conn.reader().read(buf) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             other => return other,
         }
-        conn.read_tls(sock)?;
+        conn.read_tls(sock)
+            .map_err(|e| idle_check(conn, sock, idle_timeout, e))?;
         conn.process_new_packets_io(sock)?;
         // Answers such as a KeyUpdate go out at once.
         conn.write_all_tls(sock)?;
@@ -47,9 +99,10 @@ fn read<T: Read + Write>(
 fn write<T: Read + Write>(
     conn: &mut ConnectionCommon,
     sock: &mut T,
+    idle_timeout: Option<Duration>,
     buf: &[u8],
 ) -> io::Result<usize> {
-    complete_prior_io(conn, sock)?;
+    complete_prior_io(conn, sock, idle_timeout)?;
     let n = conn.writer().write(buf)?;
     conn.write_all_tls(sock)?;
     Ok(n)
@@ -57,17 +110,17 @@ fn write<T: Read + Write>(
 
 impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> Read for Stream<'_, C, T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read(self.conn, self.sock, buf)
+        read(self.conn, self.sock, self.idle_timeout, buf)
     }
 }
 
 impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> Write for Stream<'_, C, T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write(self.conn, self.sock, buf)
+        write(self.conn, self.sock, self.idle_timeout, buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        complete_prior_io(self.conn, self.sock)
+        complete_prior_io(self.conn, self.sock, self.idle_timeout)
     }
 }
 
@@ -75,11 +128,16 @@ impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> Write for Stream<'
 pub struct StreamOwned<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> {
     pub conn: C,
     pub sock: T,
+    idle_timeout: Option<Duration>,
 }
 
 impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> StreamOwned<C, T> {
     pub fn new(conn: C, sock: T) -> Self {
-        Self { conn, sock }
+        Self {
+            conn,
+            sock,
+            idle_timeout: None,
+        }
     }
 
     /// Sends close_notify and writes it out.
@@ -93,18 +151,28 @@ impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> StreamOwned<C, T> 
     }
 }
 
+impl<C: DerefMut<Target = ConnectionCommon>> StreamOwned<C, TcpStream> {
+    /// Ends the connection — close_notify, then an error of kind
+    /// `TimedOut` saying why — when nothing arrives for `timeout`.
+    pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.sock.set_read_timeout(timeout)?;
+        self.idle_timeout = timeout;
+        Ok(())
+    }
+}
+
 impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> Read for StreamOwned<C, T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read(&mut self.conn, &mut self.sock, buf)
+        read(&mut self.conn, &mut self.sock, self.idle_timeout, buf)
     }
 }
 
 impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> Write for StreamOwned<C, T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write(&mut self.conn, &mut self.sock, buf)
+        write(&mut self.conn, &mut self.sock, self.idle_timeout, buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        complete_prior_io(&mut self.conn, &mut self.sock)
+        complete_prior_io(&mut self.conn, &mut self.sock, self.idle_timeout)
     }
 }

@@ -427,3 +427,92 @@ fn streams_over_real_sockets() {
     assert_eq!(back, data);
     assert_eq!(server.join().unwrap(), data.len());
 }
+
+#[test]
+fn forced_key_updates_keep_data_flowing() {
+    #[derive(Debug, Default)]
+    struct Labels(std::sync::Mutex<Vec<String>>);
+    impl ferrotls::observe::KeyLog for Labels {
+        fn log(&self, label: &str, _: &[u8], _: &[u8]) {
+            self.0.lock().unwrap().push(label.to_string());
+        }
+    }
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let labels = Arc::new(Labels::default());
+    let mut cc = pki.client_config();
+    cc.key_update_after_records = Some(1);
+    cc.key_log = Some(labels.clone());
+    let mut sc = pki.server_config();
+    sc.key_update_after_records = Some(2);
+    // No tickets: they would be records under the server's first key too.
+    sc.ticket_count = 0;
+    let (mut c, mut s) = pair(cc, sc, "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    // Four records each way (3.5 × 2^14 bytes): the client rotates after
+    // every record, the server after every two.
+    let data: Vec<u8> = (0..7 * 8192u32).map(|i| (i % 251) as u8).collect();
+    c.writer().write_all(&data).unwrap();
+    s.writer().write_all(&data).unwrap();
+    transfer(&mut c, &mut s).unwrap();
+    transfer(&mut s, &mut c).unwrap();
+    let (mut at_server, mut at_client) = (Vec::new(), Vec::new());
+    let _ = s.reader().read_to_end(&mut at_server);
+    let _ = c.reader().read_to_end(&mut at_client);
+    assert_eq!(at_server, data);
+    assert_eq!(at_client, data);
+    let labels = labels.0.lock().unwrap();
+    // 3 client updates (after records 1, 2, 3); 1 server update (after record 2).
+    assert!(
+        labels.contains(&"CLIENT_TRAFFIC_SECRET_3".to_string()),
+        "{labels:?}"
+    );
+    assert!(
+        !labels.contains(&"CLIENT_TRAFFIC_SECRET_4".to_string()),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&"SERVER_TRAFFIC_SECRET_1".to_string()),
+        "{labels:?}"
+    );
+    assert!(
+        !labels.contains(&"SERVER_TRAFFIC_SECRET_2".to_string()),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn idle_connections_are_closed_with_close_notify() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sc = Arc::new(pki.server_config());
+    let server = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        let mut stream = ferrotls::StreamOwned::new(ServerConnection::new(sc).unwrap(), sock);
+        stream
+            .set_idle_timeout(Some(std::time::Duration::from_millis(200)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        let n = stream.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        // Now the client goes quiet.
+        stream.read(&mut buf).unwrap_err()
+    });
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let conn =
+        ClientConnection::new(Arc::new(pki.client_config()), server_name("localhost")).unwrap();
+    let mut stream = ferrotls::StreamOwned::new(conn, sock);
+    stream.write_all(b"ping").unwrap();
+    let err = server.join().unwrap();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    assert!(
+        err.to_string()
+            .contains("idle for 0.2s: closed with close_notify"),
+        "{err}"
+    );
+    // The client sees a clean close, not a truncation.
+    let mut rest = Vec::new();
+    assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0);
+}

@@ -38,6 +38,9 @@ pub struct ClientConfig {
     pub session_cache: Option<Arc<ClientSessionCache>>,
     /// Also offer TLS 1.3 resumption without (EC)DHE (psk_ke). Off by default.
     pub allow_psk_ke: bool,
+    /// TLS 1.3: send a KeyUpdate after this many records under one key
+    /// (default: the AEAD's confidentiality limit, RFC 8446 §5.5).
+    pub key_update_after_records: Option<u64>,
     /// Receives handshake events (`ferrotls explain` uses one).
     pub observer: Option<Arc<dyn Observer>>,
     /// Receives secrets in NSS key log format, e.g. [`KeyLogFile`](crate::observe::KeyLogFile).
@@ -65,6 +68,7 @@ impl ClientConfig {
             require_extended_master_secret: true,
             session_cache: Some(Arc::new(ClientSessionCache::new(256, 4))),
             allow_psk_ke: false,
+            key_update_after_records: None,
             observer: None,
             key_log: None,
         }

@@ -152,6 +152,9 @@ pub struct ServerConfig {
     /// Allow TLS 1.3 resumption without (EC)DHE (psk_ke), which gives up
     /// forward secrecy for the resumed session. Off by default.
     pub allow_psk_ke: bool,
+    /// TLS 1.3: send a KeyUpdate after this many records under one key
+    /// (default: the AEAD's confidentiality limit, RFC 8446 §5.5).
+    pub key_update_after_records: Option<u64>,
     /// Receives handshake events (`ferrotls explain` uses one).
     pub observer: Option<Arc<dyn Observer>>,
     /// Receives secrets in NSS key log format, e.g. [`KeyLogFile`](crate::observe::KeyLogFile).
@@ -180,6 +183,7 @@ impl ServerConfig {
                 DEFAULT_SESSION_STORE_SIZE,
             ))),
             allow_psk_ke: false,
+            key_update_after_records: None,
             versions: vec![ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2],
             cipher_suites: default_cipher_suites(),
             groups: kx::ALL_GROUPS.iter().map(|g| g.name()).collect(),

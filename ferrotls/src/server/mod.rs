@@ -28,7 +28,8 @@ impl ServerConnection {
     pub fn new(config: Arc<ServerConfig>) -> Result<Self, Error> {
         config.validate()?;
         let max_message = config.max_handshake_message;
-        let common = CommonState::new(config.observer.clone(), config.key_log.clone());
+        let mut common = CommonState::new(config.observer.clone(), config.key_log.clone());
+        common.records_per_key = config.key_update_after_records;
         let state = hs::ExpectClientHello::new(config);
         Ok(Self {
             inner: ConnectionCommon::new(common, state, max_message),

@@ -512,7 +512,8 @@ fn choose_suite(
             KeyExchange12::Ecdhe => {
                 let scheme = certified
                     .key
-                    .choose_scheme(&schemes_for(suite.auth, schemes));
+                    .choose_scheme(&schemes_for(suite.auth, schemes))
+                    .filter(|s| certificate_curve_offered(*s, client_groups));
                 if let (Some(group), Some(scheme)) = (group, scheme) {
                     return Ok(Choice {
                         suite,
@@ -527,6 +528,22 @@ fn choose_suite(
         }
     }
     Err(PeerIncompatible::NoCommonCipherSuite.into())
+}
+
+/// RFC 8422 §4: a client's supported_groups also bounds the curve of our
+/// ECDSA certificate; we must not negotiate an ECC suite the client would
+/// then abort over our key. Our ECDSA keys sign with the one scheme of
+/// their curve, so the scheme names the curve.
+fn certificate_curve_offered(
+    scheme: SignatureScheme,
+    client_groups: Option<&[NamedGroup]>,
+) -> bool {
+    let curve = match scheme {
+        SignatureScheme::ECDSA_NISTP256_SHA256 => NamedGroup::secp256r1,
+        SignatureScheme::ECDSA_NISTP384_SHA384 => NamedGroup::secp384r1,
+        _ => return true,
+    };
+    client_groups.is_none_or(|cg| cg.contains(&curve))
 }
 
 fn send(common: &mut CommonState, transcript: &mut Transcript, payload: HandshakePayload) {
