@@ -1,6 +1,7 @@
 //! Interop with peers we did not write: OpenSSL's `s_server` and
 //! `s_client` (OpenSSL 3.0: TLS 1.3 with x25519, P-256 and P-384; it has
-//! no ML-KEM).
+//! no ML-KEM). TLS 1.2 is in `interop_openssl_tls12.rs`; the process and
+//! socket machinery both use is in `common/openssl.rs`.
 //!
 //! Our client talks to `s_server -www` (it answers `GET /` with a page that
 //! shows what *it* negotiated, then sends close_notify) and `s_server -rev`
@@ -13,24 +14,17 @@
 
 mod common;
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 
+use common::openssl::{self as ossl, *};
 use common::*;
 use ferrotls::{
-    AlertDescription, CertificateError, CipherSuite, ClientConfig, ClientConnection, Error,
-    NamedGroup, PeerIncompatible, ProtocolVersion, ServerConfig, ServerConnection, SignatureScheme,
-    StreamOwned,
+    AlertDescription, CertificateError, CipherSuite, ClientConfig, Error, NamedGroup,
+    PeerIncompatible, ProtocolVersion, ServerConfig, SignatureScheme,
 };
-
-/// The longest any one step may take: a child starting, a read, an exit.
-const TIMEOUT: Duration = Duration::from_secs(15);
 
 /// TLS 1.3 suites; OpenSSL spells them as IANA does.
 const SUITES: [CipherSuite; 3] = [
@@ -38,42 +32,6 @@ const SUITES: [CipherSuite; 3] = [
     CipherSuite::TLS_AES_256_GCM_SHA384,
     CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
 ];
-
-/// A group both OpenSSL 3.0 and we implement, and how OpenSSL names it.
-struct OsslGroup {
-    group: NamedGroup,
-    /// For `-groups`.
-    arg: &'static str,
-    /// In `s_server -www`'s "Shared groups:" line.
-    shared: &'static str,
-    /// In `s_client`'s "Server Temp Key:" line.
-    temp_key: &'static str,
-}
-
-const GROUPS: [OsslGroup; 3] = [
-    OsslGroup {
-        group: NamedGroup::X25519,
-        arg: "x25519",
-        shared: "x25519",
-        temp_key: "X25519, 253 bits",
-    },
-    OsslGroup {
-        group: NamedGroup::secp256r1,
-        arg: "P-256",
-        shared: "secp256r1",
-        temp_key: "ECDH, prime256v1, 256 bits",
-    },
-    OsslGroup {
-        group: NamedGroup::secp384r1,
-        arg: "P-384",
-        shared: "secp384r1",
-        temp_key: "ECDH, secp384r1, 384 bits",
-    },
-];
-
-fn ossl_group(group: NamedGroup) -> &'static OsslGroup {
-    GROUPS.iter().find(|g| g.group == group).unwrap()
-}
 
 fn suite_name(suite: CipherSuite) -> &'static str {
     suite.name().unwrap()
@@ -102,350 +60,31 @@ fn ossl_signature_type(kt: KeyType) -> &'static str {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Child processes and their output
-
-/// Everything a child wrote to one pipe, collected by a thread.
-#[derive(Clone, Default)]
-struct Output(Arc<Mutex<Vec<u8>>>);
-
-impl Output {
-    fn drain(mut from: impl Read + Send + 'static) -> (Self, JoinHandle<()>) {
-        let out = Self::default();
-        let sink = out.clone();
-        let handle = thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = from.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.0.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        (out, handle)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-/// An `openssl` child process, killed (and reaped) when dropped.
-struct Openssl {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    stdout: Output,
-    stderr: Output,
-    drains: Vec<JoinHandle<()>>,
-    args: Vec<String>,
-}
-
-impl Openssl {
-    fn spawn(args: Vec<String>) -> Self {
-        let mut child = Command::new("openssl")
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run openssl (is it installed?): {e}"));
-        let (stdout, h1) = Output::drain(child.stdout.take().unwrap());
-        let (stderr, h2) = Output::drain(child.stderr.take().unwrap());
-        Self {
-            stdin: child.stdin.take(),
-            child,
-            stdout,
-            stderr,
-            drains: vec![h1, h2],
-            args,
-        }
-    }
-
-    /// Writes to the child's stdin; false if it is gone.
-    fn send(&mut self, text: &str) -> bool {
-        let stdin = self.stdin.as_mut().unwrap();
-        stdin
-            .write_all(text.as_bytes())
-            .and_then(|_| stdin.flush())
-            .is_ok()
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().unwrap()
-    }
-
-    /// Polls `cond` on (stdout, stderr) until it holds, the child exits or
-    /// `TIMEOUT` passes; returns whether it held.
-    fn wait_for(&mut self, cond: impl Fn(&str, &str) -> bool) -> bool {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if cond(&self.stdout.text(), &self.stderr.text()) {
-                return true;
-            }
-            if self.exited().is_some() || Instant::now() > deadline {
-                // One last look: output may have landed just before exit.
-                return cond(&self.stdout.text(), &self.stderr.text());
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Waits (bounded) for the child to exit and its output to be read.
-    fn wait_exit(&mut self) -> ExitStatus {
-        self.stdin = None;
-        let deadline = Instant::now() + TIMEOUT;
-        let status = loop {
-            if let Some(status) = self.exited() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("openssl did not exit in time\n{}", self.describe());
-            }
-            thread::sleep(Duration::from_millis(5));
-        };
-        for h in self.drains.drain(..) {
-            let _ = h.join();
-        }
-        status
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "openssl {}\n--- stdout:\n{}\n--- stderr:\n{}",
-            self.args.join(" "),
-            self.stdout.text(),
-            self.stderr.text()
-        )
-    }
-}
-
-impl Drop for Openssl {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A key type's PKI as PEM files in a private temp directory, removed on
-/// drop. `s_server` wants the leaf and the rest of the chain apart.
-struct PemFiles {
-    dir: PathBuf,
-    ca: PathBuf,
-    leaf: PathBuf,
-    intermediate: PathBuf,
-    key: PathBuf,
-}
-
-impl PemFiles {
-    fn new(pki: &TestPki, tag: &str) -> Self {
-        let dir = unique_temp_dir(&format!("openssl-{tag}"));
-        let (ca, _chain, key) = pki.write_pem_files(&dir);
-        if let Some(v1) = ed25519_pkcs8_v1(pki.key.secret_der()) {
-            std::fs::write(&key, v1).unwrap();
-        }
-        const END: &str = "-----END CERTIFICATE-----\n";
-        let split = pki.chain_pem.find(END).unwrap() + END.len();
-        let leaf = dir.join("leaf.pem");
-        let intermediate = dir.join("intermediate.pem");
-        std::fs::write(&leaf, &pki.chain_pem[..split]).unwrap();
-        std::fs::write(&intermediate, &pki.chain_pem[split..]).unwrap();
-        Self {
-            dir,
-            ca,
-            leaf,
-            intermediate,
-            key,
-        }
-    }
-
-    fn for_key_type(kt: KeyType) -> Self {
-        Self::new(TestPki::get(kt), &format!("{kt:?}"))
-    }
-
-    /// `s_server` arguments serving this PKI's leaf and intermediate.
-    fn server_args(&self) -> Vec<String> {
-        strings(&[
-            "-cert",
-            path(&self.leaf),
-            "-cert_chain",
-            path(&self.intermediate),
-            "-key",
-            path(&self.key),
-        ])
-    }
-}
-
-impl Drop for PemFiles {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// OpenSSL 3.0 cannot load an Ed25519 key in the PKCS#8 v2 form
-/// (RFC 5958 OneAsymmetricKey, with the public key) that rcgen/aws-lc
-/// produce, so we hand it the v1 form (RFC 8410 §7): the same seed,
-/// without the public key.
-fn ed25519_pkcs8_v1(der: &[u8]) -> Option<String> {
-    // SEQUENCE { INTEGER 1, SEQUENCE { OID 1.3.101.112 }, OCTET STRING {
-    // OCTET STRING (32) seed }, [1] public key }
-    const V2_PREFIX: [u8; 16] = [
-        0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    let seed = der.strip_prefix(&V2_PREFIX[..])?.get(..32)?;
-    let mut v1 = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    v1.extend_from_slice(seed);
-    Some(format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        base64(&v1)
-    ))
-}
-
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
-
-// ---------------------------------------------------------------------------
-// openssl s_server, and our client against it
-
-struct SServer {
-    proc: Openssl,
-    addr: SocketAddr,
-}
-
-/// Starts `openssl s_server -tls1_3 <args>` on a free loopback port and
-/// waits until it listens.
+/// `openssl s_server -tls1_3 <args>`.
 fn s_server(args: &[String]) -> SServer {
-    for _ in 0..5 {
-        // Bind port 0 to have the OS choose a free port, then hand it to
-        // openssl; if someone takes it in between, try another.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut all = strings(&["s_server", "-accept"]);
-        all.push(format!("127.0.0.1:{port}"));
-        all.extend(strings(&["-tls1_3"]));
-        all.extend_from_slice(args);
-        let mut proc = Openssl::spawn(all);
-        // s_server prints (and flushes) ACCEPT once it listens.
-        if proc.wait_for(|out, _| out.contains("ACCEPT")) {
-            return SServer {
-                proc,
-                addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            };
-        }
-        proc.wait_exit();
-        if !proc.stderr.text().contains("in use") {
-            panic!("s_server did not start\n{}", proc.describe());
-        }
-    }
-    panic!("no free port for s_server");
+    let mut all = strings(&["-tls1_3"]);
+    all.extend_from_slice(args);
+    ossl::s_server(&all)
 }
 
-/// A socket that keeps the first bytes read and written, so tests can look
-/// at the first flight on the wire (a HelloRetryRequest, say).
-struct Recorded {
-    sock: TcpStream,
-    read: Vec<u8>,
-    written: Vec<u8>,
+/// `openssl s_client -tls1_3`, as [`ossl::s_client`].
+fn s_client(
+    addr: SocketAddr,
+    ca: &Path,
+    name: &str,
+    extra: &[&str],
+    line: Option<&str>,
+) -> SClientRun {
+    ossl::s_client(addr, ca, name, &[&["-tls1_3"], extra].concat(), line)
 }
 
-const RECORD_PREFIX: usize = 64;
-
-impl Recorded {
-    fn new(sock: TcpStream) -> Self {
-        sock.set_read_timeout(Some(TIMEOUT)).unwrap();
-        sock.set_write_timeout(Some(TIMEOUT)).unwrap();
-        Self {
-            sock,
-            read: Vec::new(),
-            written: Vec::new(),
-        }
-    }
+/// `openssl s_client -tls1_3`, as [`ossl::spawn_s_client`].
+fn spawn_s_client(addr: SocketAddr, ca: &Path, name: &str, extra: &[&str]) -> Openssl {
+    ossl::spawn_s_client(addr, ca, name, &[&["-tls1_3"], extra].concat())
 }
 
-fn keep_prefix(log: &mut Vec<u8>, data: &[u8]) {
-    let room = RECORD_PREFIX.saturating_sub(log.len());
-    log.extend_from_slice(&data[..room.min(data.len())]);
-}
-
-impl Read for Recorded {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.sock.read(buf)?;
-        keep_prefix(&mut self.read, &buf[..n]);
-        Ok(n)
-    }
-}
-
-impl Write for Recorded {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.sock.write(buf)?;
-        keep_prefix(&mut self.written, &buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.sock.flush()
-    }
-}
-
-type ClientStream = StreamOwned<ClientConnection, Recorded>;
-
-/// Connects our client and runs the handshake; the result is the
-/// handshake's (the stream is returned either way for inspection).
-fn connect(addr: SocketAddr, config: ClientConfig, name: &str) -> (ClientStream, io::Result<()>) {
-    let sock = TcpStream::connect_timeout(&addr, TIMEOUT).unwrap();
-    let conn = ClientConnection::new(Arc::new(config), server_name(name)).unwrap();
-    let mut stream = StreamOwned::new(conn, Recorded::new(sock));
-    let result = stream.conn.complete_io(&mut stream.sock).map(|_| ());
-    (stream, result)
-}
-
-/// `GET /` from `s_server -www`: the page must end with close_notify
-/// (`read_to_end` fails on a transport closed without it).
-fn www_get(stream: &mut ClientStream, ctx: &str) -> String {
-    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
-    let mut page = Vec::new();
-    stream
-        .read_to_end(&mut page)
-        .unwrap_or_else(|e| panic!("{ctx}: reading the page to close_notify: {e}"));
-    // Our close_notify in answer; openssl may have closed the socket already.
-    let _ = stream.close();
-    let page = String::from_utf8(page).unwrap();
-    assert!(page.starts_with("HTTP/1.0 200 ok"), "{ctx}: page:\n{page}");
-    page
-}
+// ---------------------------------------------------------------------------
+// Our client against openssl s_server
 
 /// Checks one handshake of our client with `s_server -www`, and the
 /// server's own view of it from the page it returns.
@@ -549,18 +188,6 @@ fn our_client_to_s_server_hello_retry_request() {
         let cc = TestPki::get(kt).client_config();
         check_client_against_www(&server, kt, cc, None, g.group, true);
     }
-}
-
-/// Reads from `s` until `lines` newline-terminated lines have arrived.
-fn read_lines(s: &mut ClientStream, lines: usize) -> Vec<u8> {
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    while got.iter().filter(|b| **b == b'\n').count() < lines {
-        let n = s.read(&mut buf).unwrap();
-        assert!(n > 0, "eof after {} bytes", got.len());
-        got.extend_from_slice(&buf[..n]);
-    }
-    got
 }
 
 #[test]
@@ -751,171 +378,6 @@ fn our_client_rejects_s_server_with_wrong_name_or_unknown_ca() {
 
 // ---------------------------------------------------------------------------
 // Our server, and openssl s_client against it
-
-/// What our server saw of one connection.
-#[derive(Debug)]
-struct Served {
-    handshake: Result<(), String>,
-    error: Option<Error>,
-    suite: Option<CipherSuite>,
-    group: Option<NamedGroup>,
-    scheme: Option<SignatureScheme>,
-    alpn: Option<Vec<u8>>,
-    sni: Option<String>,
-    /// Our first flight was a HelloRetryRequest.
-    hrr: bool,
-    received: Vec<u8>,
-    /// Ok if the client ended with close_notify.
-    close: Result<(), String>,
-}
-
-/// Our server on a loopback port, in a thread: for each connection it
-/// echoes everything until the client's close_notify, then closes too.
-struct EchoServer {
-    addr: SocketAddr,
-    served: mpsc::Receiver<Served>,
-    stop: Arc<AtomicBool>,
-}
-
-impl EchoServer {
-    fn start(config: ServerConfig) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let config = Arc::new(config);
-        let stop = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel();
-        let stopped = stop.clone();
-        thread::spawn(move || {
-            for sock in listener.incoming() {
-                if stopped.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(sock) = sock else { continue };
-                if tx.send(serve(config.clone(), sock)).is_err() {
-                    break;
-                }
-            }
-        });
-        Self {
-            addr,
-            served: rx,
-            stop,
-        }
-    }
-
-    fn next(&self) -> Served {
-        self.served
-            .recv_timeout(TIMEOUT)
-            .expect("our server finished no connection in time")
-    }
-}
-
-impl Drop for EchoServer {
-    fn drop(&mut self) {
-        // Wake the accept loop so its thread ends.
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-    }
-}
-
-fn serve(config: Arc<ServerConfig>, sock: TcpStream) -> Served {
-    let conn = ServerConnection::new(config).unwrap();
-    let mut s = StreamOwned::new(conn, Recorded::new(sock));
-    let handshake = s
-        .conn
-        .complete_io(&mut s.sock)
-        .map(|_| ())
-        .map_err(|e| e.to_string());
-    let mut received = Vec::new();
-    let mut close = Err("no handshake".to_string());
-    if handshake.is_ok() {
-        let mut buf = [0u8; 4096];
-        close = loop {
-            match s.read(&mut buf) {
-                Ok(0) => break Ok(()),
-                Ok(n) => {
-                    received.extend_from_slice(&buf[..n]);
-                    if let Err(e) = s.write_all(&buf[..n]) {
-                        break Err(e.to_string());
-                    }
-                }
-                Err(e) => break Err(e.to_string()),
-            }
-        };
-        // The client may be gone already.
-        let _ = s.close();
-    }
-    Served {
-        handshake,
-        error: s.conn.error().cloned(),
-        suite: s.conn.negotiated_cipher_suite(),
-        group: s.conn.negotiated_group(),
-        scheme: s.conn.negotiated_signature_scheme(),
-        alpn: s.conn.alpn_protocol().map(|p| p.to_vec()),
-        sni: s.conn.server_name().map(|n| n.as_ref().to_string()),
-        hrr: starts_with_hello_retry_request(&s.sock.written),
-        received,
-        close,
-    }
-}
-
-struct SClientRun {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-    describe: String,
-}
-
-/// Runs `openssl s_client -tls1_3` against `addr`, verifying our chain to
-/// `ca` and the host name `name`. If `line` is given it is sent once the
-/// connection is up and must come back (we echo); then stdin is closed,
-/// which makes s_client send close_notify and exit.
-fn s_client(
-    addr: SocketAddr,
-    ca: &Path,
-    name: &str,
-    extra: &[&str],
-    line: Option<&str>,
-) -> SClientRun {
-    let mut args = vec!["-nocommands"];
-    args.extend_from_slice(extra);
-    let mut proc = spawn_s_client(addr, ca, name, &args);
-    if let Some(line) = line {
-        if proc.send(line) {
-            proc.wait_for(|out, _| out.contains(line));
-        }
-    }
-    finish_s_client(proc)
-}
-
-/// Starts `openssl s_client -tls1_3` against `addr`, verifying our chain
-/// to `ca` and the host name `name`.
-fn spawn_s_client(addr: SocketAddr, ca: &Path, name: &str, extra: &[&str]) -> Openssl {
-    let mut args = strings(&["s_client", "-connect"]);
-    args.push(addr.to_string());
-    args.extend(strings(&[
-        "-tls1_3",
-        "-CAfile",
-        path(ca),
-        "-verify_return_error",
-        "-verify_hostname",
-        name,
-    ]));
-    args.extend(strings(extra));
-    Openssl::spawn(args)
-}
-
-/// Closes s_client's stdin (it sends close_notify and exits) and collects
-/// what it printed.
-fn finish_s_client(mut proc: Openssl) -> SClientRun {
-    let status = proc.wait_exit();
-    SClientRun {
-        status,
-        stdout: proc.stdout.text(),
-        stderr: proc.stderr.text(),
-        describe: proc.describe(),
-    }
-}
 
 /// One good connection from s_client: handshake, echo, clean close on
 /// both sides, and both sides' views of the parameters agree.

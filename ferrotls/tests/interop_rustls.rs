@@ -3,18 +3,22 @@
 //! rustls server and a rustls client with our server, for every TLS 1.3
 //! suite × group × key type, HelloRetryRequest both ways, ALPN, SNI,
 //! certificate failures, KeyUpdate, data both ways and close_notify.
+//! TLS 1.2 is in `interop_rustls_tls12.rs`; the machinery both use is in
+//! `common/rustls_peer.rs`.
 
 mod common;
 
-use std::io::{self, Read, Write};
 use std::sync::Arc;
 
+use common::rustls_peer::{
+    self as peer, drain_theirs, exchange_data_and_close, handshake, handshake_err, our_client,
+    our_server, ours_to_theirs, rustls_client, rustls_roots, rustls_server, theirs_error, Failed,
+};
 use common::*;
 use ferrotls::{
-    AlertDescription, CertificateError, CipherSuite, ClientConnection, ConnectionCommon, Error,
-    NamedGroup, ProtocolVersion, ServerConnection,
+    AlertDescription, CertificateError, CipherSuite, Error, NamedGroup, ProtocolVersion,
 };
-use rustls::crypto::{aws_lc_rs, CryptoProvider};
+use rustls::crypto::CryptoProvider;
 use rustls::HandshakeKind;
 
 const SUITES: [CipherSuite; 3] = [
@@ -31,40 +35,10 @@ const GROUPS: [NamedGroup; 4] = [
 ];
 
 // ---------------------------------------------------------------------------
-// rustls configuration
+// rustls, TLS 1.3 only
 
-/// The aws-lc-rs provider, TLS 1.3 suites only, narrowed to `suites` and
-/// `groups` (in that order of preference) where those are not empty.
 fn provider(suites: &[CipherSuite], groups: &[NamedGroup]) -> Arc<CryptoProvider> {
-    let mut p = aws_lc_rs::default_provider();
-    p.cipher_suites = aws_lc_rs::ALL_CIPHER_SUITES
-        .iter()
-        .copied()
-        .filter(|s| s.tls13().is_some())
-        .filter(|s| suites.is_empty() || suites.iter().any(|o| o.to_wire() == wire_suite(s)))
-        .collect();
-    if !groups.is_empty() {
-        p.kx_groups = groups
-            .iter()
-            .map(|g| {
-                *aws_lc_rs::ALL_KX_GROUPS
-                    .iter()
-                    .find(|k| u16::from(k.name()) == g.to_wire())
-                    .unwrap_or_else(|| panic!("rustls has no {g}"))
-            })
-            .collect();
-    }
-    Arc::new(p)
-}
-
-fn wire_suite(s: &rustls::SupportedCipherSuite) -> u16 {
-    u16::from(s.suite())
-}
-
-fn rustls_roots(pki: &TestPki) -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(pki.ca_cert.clone()).unwrap();
-    roots
+    peer::provider(&rustls::version::TLS13, suites, groups)
 }
 
 fn rustls_client_config(
@@ -72,13 +46,7 @@ fn rustls_client_config(
     provider: Arc<CryptoProvider>,
     alpn: &[&str],
 ) -> Arc<rustls::ClientConfig> {
-    let mut c = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    c.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-    Arc::new(c)
+    peer::rustls_client_config(&rustls::version::TLS13, roots, provider, alpn)
 }
 
 fn rustls_server_config(
@@ -86,207 +54,12 @@ fn rustls_server_config(
     provider: Arc<CryptoProvider>,
     alpn: &[&str],
 ) -> Arc<rustls::ServerConfig> {
-    let mut c = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(pki.chain.clone(), pki.key.clone_key())
-        .unwrap();
-    c.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-    Arc::new(c)
+    peer::rustls_server_config(&rustls::version::TLS13, pki, provider, alpn)
 }
 
-fn rustls_client(config: Arc<rustls::ClientConfig>, name: &str) -> rustls::Connection {
-    let name = rustls::pki_types::ServerName::try_from(name.to_string()).unwrap();
-    rustls::Connection::Client(rustls::ClientConnection::new(config, name).unwrap())
-}
-
-fn rustls_server(config: Arc<rustls::ServerConfig>) -> rustls::Connection {
-    rustls::Connection::Server(rustls::ServerConnection::new(config).unwrap())
-}
-
-fn our_client(config: ferrotls::ClientConfig, name: &str) -> ClientConnection {
-    ClientConnection::new(Arc::new(config), server_name(name)).unwrap()
-}
-
-fn our_server(config: ferrotls::ServerConfig) -> ServerConnection {
-    ServerConnection::new(Arc::new(config)).unwrap()
-}
-
-// ---------------------------------------------------------------------------
-// Moving bytes between the two
-
-/// Which side's `process_new_packets` failed.
-#[derive(Debug)]
-enum Failed {
-    Ours(Error),
-    Theirs(rustls::Error),
-}
-
-fn drain_ours(ours: &mut ConnectionCommon) -> Vec<u8> {
-    let mut buf = Vec::new();
-    while ours.wants_write() {
-        ours.write_tls(&mut buf).unwrap();
-    }
-    buf
-}
-
-fn drain_theirs(theirs: &mut rustls::Connection) -> Vec<u8> {
-    let mut buf = Vec::new();
-    while theirs.wants_write() {
-        theirs.write_tls(&mut buf).unwrap();
-    }
-    buf
-}
-
-/// Plaintext that has arrived, without waiting for more.
-fn read_available(rd: &mut dyn Read, into: &mut Vec<u8>) -> io::Result<()> {
-    let mut buf = [0u8; 16384];
-    loop {
-        match rd.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => into.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Sends what we queued to rustls; returns the plaintext rustls received
-/// (read as it arrives, so neither side's buffer limit is hit).
-fn ours_to_theirs(
-    ours: &mut ConnectionCommon,
-    theirs: &mut rustls::Connection,
-) -> Result<Vec<u8>, rustls::Error> {
-    let tls = drain_ours(ours);
-    let mut rd = &tls[..];
-    let mut plain = Vec::new();
-    while !rd.is_empty() {
-        theirs.read_tls(&mut rd).unwrap();
-        theirs.process_new_packets()?;
-        read_available(&mut theirs.reader(), &mut plain).unwrap();
-    }
-    Ok(plain)
-}
-
-/// Sends what rustls queued to us; returns the plaintext we received.
-fn theirs_to_ours(
-    theirs: &mut rustls::Connection,
-    ours: &mut ConnectionCommon,
-) -> Result<Vec<u8>, Error> {
-    let tls = drain_theirs(theirs);
-    let mut rd = &tls[..];
-    let mut plain = Vec::new();
-    while !rd.is_empty() {
-        ours.read_tls(&mut rd).unwrap();
-        ours.process_new_packets()?;
-        read_available(&mut ours.reader(), &mut plain).unwrap();
-    }
-    Ok(plain)
-}
-
-/// One flight each way, starting with whoever has something to send.
-fn round_trip(ours: &mut ConnectionCommon, theirs: &mut rustls::Connection) -> Result<(), Failed> {
-    ours_to_theirs(ours, theirs).map_err(Failed::Theirs)?;
-    theirs_to_ours(theirs, ours).map_err(Failed::Ours)?;
-    Ok(())
-}
-
-/// Runs the handshake to completion (tickets and all).
-fn handshake(ours: &mut ConnectionCommon, theirs: &mut rustls::Connection) -> Result<(), Failed> {
-    for _ in 0..10 {
-        if !ours.is_handshaking()
-            && !theirs.is_handshaking()
-            && !ours.wants_write()
-            && !theirs.wants_write()
-        {
-            return Ok(());
-        }
-        round_trip(ours, theirs)?;
-    }
-    panic!("handshake did not finish");
-}
-
-/// A handshake that must fail; the failing side's alert is then
-/// delivered, so both sides' errors can be checked.
-fn handshake_err(ours: &mut ConnectionCommon, theirs: &mut rustls::Connection) -> Failed {
-    let failed = handshake(ours, theirs).expect_err("handshake should fail");
-    let _ = ours_to_theirs(ours, theirs);
-    let _ = theirs_to_ours(theirs, ours);
-    failed
-}
-
-fn theirs_error(theirs: &mut rustls::Connection) -> rustls::Error {
-    theirs
-        .process_new_packets()
-        .expect_err("rustls should have failed")
-}
-
-/// Application data both ways (big enough to need several records), then
-/// close_notify both ways: each side reads a clean end of stream.
-fn exchange_data_and_close(
-    ours: &mut ConnectionCommon,
-    theirs: &mut rustls::Connection,
-    we_close_first: bool,
-) {
-    let up: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
-    ours.writer().write_all(&up).unwrap();
-    assert!(
-        ours_to_theirs(ours, theirs).unwrap() == up,
-        "data to rustls"
-    );
-
-    let down: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
-    theirs.writer().write_all(&down).unwrap();
-    assert!(
-        theirs_to_ours(theirs, ours).unwrap() == down,
-        "data from rustls"
-    );
-
-    let mut buf = [0u8; 8];
-    if we_close_first {
-        ours.send_close_notify();
-        ours_to_theirs(ours, theirs).unwrap();
-        assert_eq!(theirs.reader().read(&mut buf).unwrap(), 0);
-        theirs.send_close_notify();
-        theirs_to_ours(theirs, ours).unwrap();
-        assert_eq!(ours.reader().read(&mut buf).unwrap(), 0);
-    } else {
-        theirs.send_close_notify();
-        let io = theirs_to_ours(theirs, ours).unwrap();
-        assert!(io.is_empty());
-        assert_eq!(ours.reader().read(&mut buf).unwrap(), 0);
-        ours.send_close_notify();
-        ours_to_theirs(ours, theirs).unwrap();
-        assert_eq!(theirs.reader().read(&mut buf).unwrap(), 0);
-    }
-    assert!(ours.error().is_none());
-}
-
-/// Both sides agree on version, suite and group.
-fn check_agreement(ours: &ConnectionCommon, theirs: &rustls::Connection, ctx: &str) {
-    assert_eq!(
-        ours.protocol_version(),
-        Some(ProtocolVersion::TLSv1_3),
-        "{ctx}"
-    );
-    assert_eq!(
-        theirs.protocol_version(),
-        Some(rustls::ProtocolVersion::TLSv1_3),
-        "{ctx}"
-    );
-    let suite = ours.negotiated_cipher_suite().unwrap();
-    assert_eq!(
-        wire_suite(&theirs.negotiated_cipher_suite().unwrap()),
-        suite.to_wire(),
-        "{ctx}"
-    );
-    let group = ours.negotiated_group().unwrap();
-    assert_eq!(
-        u16::from(theirs.negotiated_key_exchange_group().unwrap().name()),
-        group.to_wire(),
-        "{ctx}"
-    );
+/// Both sides agree on TLS 1.3, the suite and the group.
+fn check_agreement(ours: &ferrotls::ConnectionCommon, theirs: &rustls::Connection, ctx: &str) {
+    peer::check_agreement(ours, theirs, ProtocolVersion::TLSv1_3, ctx)
 }
 
 // ---------------------------------------------------------------------------

@@ -53,8 +53,18 @@ fn serve(config: ServerConfig, connections: usize) -> (u16, thread::JoinHandle<V
 /// Runs s_client with `args`, sending one line; returns its stdout.
 fn s_client(port: u16, ca: &std::path::Path, args: &[&str]) -> String {
     let mut cmd = Command::new("openssl");
-    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-CAfile", ca.to_str().unwrap(), "-ign_eof"]);
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.args([
+        "s_client",
+        "-connect",
+        &format!("127.0.0.1:{port}"),
+        "-CAfile",
+        ca.to_str().unwrap(),
+        "-ign_eof",
+    ]);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let mut child = Killed(cmd.spawn().expect("openssl is installed"));
     child.0.stdin.take().unwrap().write_all(b"hello\n").unwrap();
     let mut out = String::new();
@@ -82,7 +92,10 @@ fn s_client_sess_out_and_sess_in_resume_with_our_server() {
     let pki = TestPki::get(KeyType::EcdsaP256);
     let dir = unique_temp_dir("resume-sess");
     let (ca, _, _) = pki.write_pem_files(&dir);
-    for (version, flag, tag) in [(ProtocolVersion::TLSv1_3, "-tls1_3", "TLSv1.3"), (ProtocolVersion::TLSv1_2, "-tls1_2", "TLSv1.2")] {
+    for (version, flag, tag) in [
+        (ProtocolVersion::TLSv1_3, "-tls1_3", "TLSv1.3"),
+        (ProtocolVersion::TLSv1_2, "-tls1_2", "TLSv1.2"),
+    ] {
         let (port, server) = serve(server_config(pki, version), 2);
         let sess = dir.join(format!("sess-{tag}.pem"));
         let first = s_client(port, &ca, &[flag, "-sess_out", sess.to_str().unwrap()]);
@@ -109,8 +122,15 @@ fn s_client_reconnect_resumes_tls12_with_our_server() {
         // -reconnect: one connection, then five more offering the session.
         let (port, server) = serve(config, 6);
         let out = s_client(port, &ca, &["-tls1_2", "-reconnect"]);
-        assert_eq!(out.matches("Reused, TLSv1.2").count(), 5, "tickets={tickets}: {out}");
-        assert_eq!(server.join().unwrap(), [false, true, true, true, true, true]);
+        assert_eq!(
+            out.matches("Reused, TLSv1.2").count(),
+            5,
+            "tickets={tickets}: {out}"
+        );
+        assert_eq!(
+            server.join().unwrap(),
+            [false, true, true, true, true, true]
+        );
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -118,10 +138,27 @@ fn s_client_reconnect_resumes_tls12_with_our_server() {
 /// `openssl s_server -www` on a free port.
 fn s_server(dir: &std::path::Path, pki: &TestPki, flag: &str) -> (Killed, u16) {
     let (_, chain, key) = pki.write_pem_files(dir);
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new("openssl")
-        .args(["s_server", "-accept", &format!("127.0.0.1:{port}"), "-www", flag])
-        .args(["-cert", chain.to_str().unwrap(), "-cert_chain", chain.to_str().unwrap(), "-key", key.to_str().unwrap()])
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-www",
+            flag,
+        ])
+        .args([
+            "-cert",
+            chain.to_str().unwrap(),
+            "-cert_chain",
+            chain.to_str().unwrap(),
+            "-key",
+            key.to_str().unwrap(),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -138,7 +175,10 @@ fn s_server(dir: &std::path::Path, pki: &TestPki, flag: &str) -> (Killed, u16) {
 #[test]
 fn our_client_resumes_with_s_server() {
     let pki = TestPki::get(KeyType::EcdsaP256);
-    for (flag, version) in [("-tls1_3", ProtocolVersion::TLSv1_3), ("-tls1_2", ProtocolVersion::TLSv1_2)] {
+    for (flag, version) in [
+        ("-tls1_3", ProtocolVersion::TLSv1_3),
+        ("-tls1_2", ProtocolVersion::TLSv1_2),
+    ] {
         let dir = unique_temp_dir("resume-s-server");
         let (_server, port) = s_server(&dir, pki, flag);
         let config = Arc::new(pki.client_config());
@@ -151,7 +191,10 @@ fn our_client_resumes_with_s_server() {
             tls.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
             let mut page = Vec::new();
             let _ = tls.read_to_end(&mut page);
-            assert!(String::from_utf8_lossy(&page).contains("HTTP/1.0 200"), "{flag}");
+            assert!(
+                String::from_utf8_lossy(&page).contains("HTTP/1.0 200"),
+                "{flag}"
+            );
             assert_eq!(tls.conn.protocol_version(), Some(version));
             resumed.push(tls.conn.is_resumed());
         }

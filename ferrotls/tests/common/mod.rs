@@ -2,6 +2,9 @@
 //! type, and an in-memory pipe between two connections.
 #![allow(dead_code)]
 
+pub mod openssl;
+pub mod rustls_peer;
+
 use std::sync::{Arc, OnceLock};
 
 use ferrotls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
