@@ -6,25 +6,15 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::openssl::{path, s_server, strings, Openssl, PemFiles};
 use common::*;
 use ferrotls::{ClientConnection, ProtocolVersion, ServerConfig, ServerConnection, StreamOwned};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-/// Kills the child when dropped, so no test leaves a process behind.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Our server on a free port: for each connection, read a line, send it
 /// back, send close_notify. Returns the port and whether each connection
@@ -50,35 +40,22 @@ fn serve(config: ServerConfig, connections: usize) -> (u16, thread::JoinHandle<V
     (port, handle)
 }
 
-/// Runs s_client with `args`, sending one line; returns its stdout.
+/// Runs s_client with `args`, sending one line and waiting for the
+/// server to close; returns its stdout.
 fn s_client(port: u16, ca: &std::path::Path, args: &[&str]) -> String {
-    let mut cmd = Command::new("openssl");
-    cmd.args([
+    let mut all = strings(&[
         "s_client",
         "-connect",
         &format!("127.0.0.1:{port}"),
         "-CAfile",
-        ca.to_str().unwrap(),
+        path(ca),
         "-ign_eof",
     ]);
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = Killed(cmd.spawn().expect("openssl is installed"));
-    child.0.stdin.take().unwrap().write_all(b"hello\n").unwrap();
-    let mut out = String::new();
-    let mut stdout = child.0.stdout.take().unwrap();
-    let reader = thread::spawn(move || {
-        let _ = stdout.read_to_string(&mut out);
-        out
-    });
-    let start = Instant::now();
-    while child.0.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < TIMEOUT, "s_client did not finish");
-        thread::sleep(Duration::from_millis(20));
-    }
-    reader.join().unwrap()
+    all.extend(strings(args));
+    let mut client = Openssl::spawn(all);
+    client.send("hello\n");
+    client.wait_exit();
+    client.stdout.text()
 }
 
 fn server_config(pki: &TestPki, version: ProtocolVersion) -> ServerConfig {
@@ -135,43 +112,6 @@ fn s_client_reconnect_resumes_tls12_with_our_server() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// `openssl s_server -www` on a free port.
-fn s_server(dir: &std::path::Path, pki: &TestPki, flag: &str) -> (Killed, u16) {
-    let (_, chain, key) = pki.write_pem_files(dir);
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("openssl")
-        .args([
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-www",
-            flag,
-        ])
-        .args([
-            "-cert",
-            chain.to_str().unwrap(),
-            "-cert_chain",
-            chain.to_str().unwrap(),
-            "-key",
-            key.to_str().unwrap(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl is installed");
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < TIMEOUT, "s_server did not start");
-        thread::sleep(Duration::from_millis(20));
-    }
-    (Killed(child), port)
-}
-
 #[test]
 fn our_client_resumes_with_s_server() {
     let pki = TestPki::get(KeyType::EcdsaP256);
@@ -179,12 +119,14 @@ fn our_client_resumes_with_s_server() {
         ("-tls1_3", ProtocolVersion::TLSv1_3),
         ("-tls1_2", ProtocolVersion::TLSv1_2),
     ] {
-        let dir = unique_temp_dir("resume-s-server");
-        let (_server, port) = s_server(&dir, pki, flag);
+        let pem = PemFiles::for_key_type(KeyType::EcdsaP256);
+        let mut args = strings(&["-www", flag]);
+        args.extend(pem.server_args());
+        let server = s_server(&args);
         let config = Arc::new(pki.client_config());
         let mut resumed = Vec::new();
         for _ in 0..3 {
-            let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let sock = TcpStream::connect(server.addr).unwrap();
             sock.set_read_timeout(Some(TIMEOUT)).unwrap();
             let conn = ClientConnection::new(config.clone(), server_name("localhost")).unwrap();
             let mut tls = StreamOwned::new(conn, sock);
@@ -199,6 +141,5 @@ fn our_client_resumes_with_s_server() {
             resumed.push(tls.conn.is_resumed());
         }
         assert_eq!(resumed, [false, true, true], "{flag}");
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
