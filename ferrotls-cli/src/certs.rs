@@ -62,10 +62,27 @@ pub struct SelfSigned {
     pub cert_pem: String,
 }
 
+/// The key type of a generated certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    EcdsaP256,
+    /// RSA 2048, for TLS 1.2 suites that sign or transport keys with RSA.
+    Rsa2048,
+}
+
 /// An ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1.
 pub fn self_signed() -> Result<SelfSigned, CliError> {
+    self_signed_with(KeyType::EcdsaP256)
+}
+
+/// A self-signed certificate for localhost, 127.0.0.1 and ::1.
+pub fn self_signed_with(key_type: KeyType) -> Result<SelfSigned, CliError> {
     let fail = |e: rcgen::Error| CliError::Failed(format!("cannot generate a certificate: {e}"));
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(fail)?;
+    let alg = match key_type {
+        KeyType::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+        KeyType::Rsa2048 => &rcgen::PKCS_RSA_SHA256,
+    };
+    let key = rcgen::KeyPair::generate_for(alg).map_err(fail)?;
     let mut params = rcgen::CertificateParams::new(SELF_SIGNED_NAMES.map(String::from).to_vec())
         .map_err(fail)?;
     params

@@ -9,7 +9,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread;
@@ -17,11 +16,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use ferrotls::pki_types::ServerName;
-use ferrotls::verify::danger::NoServerVerification;
-use ferrotls::{ClientConfig, ClientConnection, RootCertStore};
+use ferrotls::{ClientConfig, ClientConnection};
 
+use crate::keylog::KeyLogArgs;
 use crate::options::{alpn_label, TlsArgs};
-use crate::{certs, CliError};
+use crate::trust::{Trust, TrustArgs};
+use crate::CliError;
 
 /// How long connecting and the handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,19 +38,11 @@ pub struct ClientArgs {
     #[arg(value_name = "HOST:PORT")]
     target: String,
 
-    /// The name to verify the certificate against (and send as SNI);
-    /// defaults to HOST.
-    #[arg(long, value_name = "NAME")]
-    servername: Option<String>,
+    #[command(flatten)]
+    trust: TrustArgs,
 
-    /// Trust only the certificates in this PEM file, instead of the
-    /// bundled web roots.
-    #[arg(long, value_name = "PEM")]
-    cafile: Option<PathBuf>,
-
-    /// Do not verify the server's certificate (for testing only).
-    #[arg(long, conflicts_with = "cafile")]
-    insecure: bool,
+    #[command(flatten)]
+    keylog: KeyLogArgs,
 
     #[command(flatten)]
     tls: TlsArgs,
@@ -58,7 +50,7 @@ pub struct ClientArgs {
 
 pub fn run(args: ClientArgs) -> Result<(), CliError> {
     let (host, port) = parse_target(&args.target)?;
-    let name = server_name(args.servername.as_deref().unwrap_or(&host))?;
+    let name = server_name(args.trust.servername.as_deref().unwrap_or(&host))?;
     let config = Arc::new(build_config(&args)?);
     let conn = ClientConnection::new(config, name)
         .map_err(|e| CliError::Usage(format!("cannot start a connection: {e}")))?;
@@ -67,7 +59,7 @@ pub fn run(args: ClientArgs) -> Result<(), CliError> {
 }
 
 /// Splits HOST:PORT; an IPv6 literal must be in brackets.
-fn parse_target(target: &str) -> Result<(String, u16), CliError> {
+pub(crate) fn parse_target(target: &str) -> Result<(String, u16), CliError> {
     let bad = |why: &str| CliError::Usage(format!("bad address '{target}': {why}"));
     let (host, port) = match target.strip_prefix('[') {
         Some(rest) => rest
@@ -94,24 +86,19 @@ fn parse_target(target: &str) -> Result<(String, u16), CliError> {
 
 /// A DNS name, or an IP address (verified against the certificate's IP
 /// addresses, and not sent as SNI: RFC 6066 §3).
-fn server_name(name: &str) -> Result<ServerName<'static>, CliError> {
+pub(crate) fn server_name(name: &str) -> Result<ServerName<'static>, CliError> {
     ServerName::try_from(name.to_string())
         .map_err(|_| CliError::Usage(format!("'{name}' is neither a DNS name nor an IP address")))
 }
 
 fn build_config(args: &ClientArgs) -> Result<ClientConfig, CliError> {
-    let mut config = if args.insecure {
-        ClientConfig::with_verifier(Arc::new(NoServerVerification))
-    } else if let Some(path) = &args.cafile {
-        ClientConfig::new(certs::load_roots(path)?)
-    } else {
-        ClientConfig::new(RootCertStore::web_roots())
-    };
+    let mut config = Trust::from_args(&args.trust)?.client_config();
     args.tls.resolve()?.apply_to_client(&mut config);
+    config.key_log = args.keylog.open()?;
     Ok(config)
 }
 
-fn connect(host: &str, port: u16) -> Result<TcpStream, CliError> {
+pub(crate) fn connect(host: &str, port: u16) -> Result<TcpStream, CliError> {
     let addrs = (host, port)
         .to_socket_addrs()
         .map_err(|e| CliError::Failed(format!("cannot resolve {host}: {e}")))?;

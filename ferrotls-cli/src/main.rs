@@ -3,8 +3,11 @@
 
 mod certs;
 mod client;
+mod explain;
+mod keylog;
 mod options;
 mod server;
+mod trust;
 
 use std::fmt;
 use std::process::ExitCode;
@@ -38,6 +41,15 @@ enum Command {
     /// Serves many clients at once until stopped. Logs one line on stderr
     /// per handshake and per failed connection, with the client's address.
     Server(server::ServerArgs),
+    /// Run a handshake and explain it: every message, both randoms, how
+    /// the pre-master secret was made, the key schedule's secrets, every
+    /// session key with its direction and value, and the certificate checks.
+    ///
+    /// Without HOST:PORT it starts a ferrotls server inside this process,
+    /// so it works with nothing else running. It shows secrets: that is
+    /// its purpose. Exit status 1 if the handshake or exchange failed
+    /// (what was observed up to then is still shown).
+    Explain(explain::ExplainArgs),
 }
 
 /// Why a command failed; the message is one line, shown after "ferrotls: ".
@@ -71,6 +83,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Client(args) => client::run(args),
         Command::Server(args) => server::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use ferrotls::{ServerConfig, ServerConnection};
 
+use crate::keylog::KeyLogArgs;
 use crate::options::{alpn_label, TlsArgs};
 use crate::{certs, CliError};
 
@@ -53,6 +54,9 @@ pub struct ServerArgs {
     /// What to do with each connection.
     #[arg(long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
+
+    #[command(flatten)]
+    keylog: KeyLogArgs,
 
     #[command(flatten)]
     tls: TlsArgs,
@@ -107,6 +111,7 @@ fn build_config(args: &ServerArgs) -> Result<ServerConfig, CliError> {
     let mut config = ServerConfig::new(chain, key)
         .map_err(|e| CliError::Usage(format!("cannot use the certificate and key: {e}")))?;
     params.apply_to_server(&mut config);
+    config.key_log = args.keylog.open()?;
     // Fail now, not on every connection, if the configuration is unusable.
     let config_check = Arc::new(config.clone());
     ServerConnection::new(config_check).map_err(|e| CliError::Usage(e.to_string()))?;

@@ -4,96 +4,21 @@
 //! Every spawned process is killed by a guard when its test ends, every
 //! wait has a deadline, and no test asserts how long anything took.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ferrotls");
-/// A safety net against hangs, never an expectation about speed.
-const DEADLINE: Duration = Duration::from_secs(120);
+use common::*;
+
 const HELLO: &[u8] = b"hello from the test\nsecond line\n";
 
-// ---------------------------------------------------------------- helpers
-
-/// Kills and reaps a child process when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A scratch directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "ferrotls-cli-test-{}-{tag}-{n}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Lines from a child's pipe, collected on a thread (so the child never
-/// blocks on a full pipe) and also sent to a channel as they come.
-fn collect_lines(pipe: impl Read + Send + 'static) -> (Arc<Mutex<String>>, Receiver<String>) {
-    let log = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = mpsc::channel();
-    let log2 = log.clone();
-    thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { return };
-            log2.lock().unwrap().push_str(&format!("{line}\n"));
-            let _ = tx.send(line);
-        }
-    });
-    (log, rx)
-}
-
-/// Waits for a line matching `pick`, returning what it extracts.
-fn wait_for_line<T>(
-    rx: &Receiver<String>,
-    what: &str,
-    mut pick: impl FnMut(&str) -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                if let Some(v) = pick(&line) {
-                    return v;
-                }
-            }
-            Err(e) => panic!("no line with {what}: {e}"),
-        }
-    }
-}
-
-/// A running `ferrotls server` on an ephemeral loopback port.
 struct Server {
     _child: Guard,
     addr: SocketAddr,
@@ -107,6 +32,7 @@ impl Server {
         let mut child = Command::new(BIN)
             .args(["server", "--listen", "127.0.0.1:0"])
             .args(args)
+            .env_remove("SSLKEYLOGFILE")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -170,115 +96,14 @@ impl Drop for Server {
     }
 }
 
-/// What to do with a child's stdin.
-enum Input {
-    /// Write this, then close stdin.
-    Close(Vec<u8>),
-    /// Write this and keep stdin open until the child exits.
-    KeepOpen(Vec<u8>),
-}
-
-struct Output {
-    status: ExitStatus,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Output {
-    fn stdout_text(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-
-    /// Panics with everything we know unless the exit status is 0.
-    fn assert_success(&self) -> &Self {
-        assert!(
-            self.status.success(),
-            "exit status {:?}\nstderr:\n{}\nstdout:\n{}",
-            self.status,
-            self.stderr,
-            self.stdout_text()
-        );
-        self
-    }
-
-    fn assert_failure(&self, code: i32, stderr_line: &str) -> &Self {
-        assert_eq!(
-            self.status.code(),
-            Some(code),
-            "stderr:\n{}\nstdout:\n{}",
-            self.stderr,
-            self.stdout_text()
-        );
-        assert!(
-            self.stderr.lines().any(|l| l == stderr_line),
-            "expected the line {stderr_line:?} in stderr:\n{}",
-            self.stderr
-        );
-        self
-    }
-}
-
-fn read_all_on_thread(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = pipe.read_to_end(&mut out);
-        out
-    })
-}
-
-fn write_stdin_on_thread(mut stdin: ChildStdin, input: Input) -> mpsc::Sender<()> {
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    thread::spawn(move || {
-        let (data, keep_open) = match input {
-            Input::Close(d) => (d, false),
-            Input::KeepOpen(d) => (d, true),
-        };
-        let _ = stdin.write_all(&data);
-        let _ = stdin.flush();
-        if keep_open {
-            // Returns when the test drops the sender: the child has exited.
-            let _ = done_rx.recv();
-        }
-        drop(stdin);
-    });
-    done_tx
-}
-
-/// Runs `cmd` to completion with `input` on stdin, killing it at the
-/// deadline.
-fn run(cmd: &mut Command, input: Input) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?} (is it installed?): {e}"));
-    let stdout = read_all_on_thread(child.stdout.take().unwrap());
-    let stderr = read_all_on_thread(child.stderr.take().unwrap());
-    let stdin_done = write_stdin_on_thread(child.stdin.take().unwrap(), input);
-    let mut child = Guard(child);
-    let deadline = Instant::now() + DEADLINE;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            drop(child);
-            let err = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
-            panic!("{cmd:?} did not finish; stderr:\n{err}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    drop(stdin_done);
-    Output {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: String::from_utf8_lossy(&stderr.join().unwrap()).into_owned(),
-    }
-}
-
 fn client(args: &[&str], input: Input) -> Output {
-    run(Command::new(BIN).arg("client").args(args), input)
+    run(
+        Command::new(BIN)
+            .arg("client")
+            .args(args)
+            .env_remove("SSLKEYLOGFILE"),
+        input,
+    )
 }
 
 /// Bytes that do not compress or repeat in short cycles (xorshift64).
@@ -306,20 +131,6 @@ fn the_summary_line(stderr: &str) -> &str {
 /// A self-signed end-entity certificate for localhost and 127.0.0.1
 /// (not a CA: WebPKI refuses a CA certificate as the server's), and its
 /// PKCS#8 key, as PEM files in `dir`.
-fn self_signed_files(dir: &TempDir) -> (String, String) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    let (cert_path, key_path) = (dir.path("cert.pem"), dir.path("key.pem"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
-    (path_str(&cert_path), path_str(&key_path))
-}
-
-/// A CA, and a chain (leaf for localhost, then the CA) with the leaf's
-/// PKCS#8 key, as PEM files in `dir`: (ca, chain, key).
 fn ca_and_chain_files(dir: &TempDir) -> (String, String, String) {
     let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -349,17 +160,6 @@ fn ca_and_chain_files(dir: &TempDir) -> (String, String, String) {
         path_str(&ca_path),
         path_str(&chain_path),
         path_str(&key_path),
-    )
-}
-
-fn path_str(p: &Path) -> String {
-    p.to_str().expect("UTF-8 temp path").to_string()
-}
-
-fn python(script: &str, args: &[&str]) -> Output {
-    run(
-        Command::new("python3").arg("-c").arg(script).args(args),
-        Input::Close(Vec::new()),
     )
 }
 
@@ -814,30 +614,6 @@ with urllib.request.urlopen(sys.argv[1], context=ctx, timeout=60) as r:
 }
 
 /// `openssl s_server` with a generated certificate; returns it with its port.
-fn openssl_s_server(dir: &TempDir, args: &[&str]) -> (Guard, u16, String) {
-    let (cert, key) = self_signed_files(dir);
-    let mut child = Command::new("openssl")
-        .args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1"])
-        .args(["-cert", &cert, "-key", &key])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl must be installed for this test");
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let child = Guard(child);
-    let (_, lines) = collect_lines(stdout);
-    let _ = collect_lines(stderr);
-    let port = wait_for_line(&lines, "ACCEPT", |l| {
-        l.strip_prefix("ACCEPT ")
-            .and_then(|a| a.rsplit_once(':'))
-            .and_then(|(_, p)| p.parse::<u16>().ok())
-    });
-    (child, port, cert)
-}
-
 #[test]
 fn our_client_against_openssl_s_server_www() {
     let dir = TempDir::new("s_server");
@@ -884,4 +660,152 @@ fn our_client_against_openssl_s_server_with_hello_retry() {
         "ferrotls: connected TLSv1.3 TLS_AES_128_GCM_SHA256 secp256r1 alpn=none"
     );
     assert!(out.stdout_text().contains("hello"), "{}", out.stdout_text());
+}
+
+// ---------------------------------------------------------------- key log
+
+/// The (label, client random, secret) entries of an NSS key log, in
+/// lowercase hex; an absent file has none.
+fn key_log_entries(path: &Path) -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(parts.len(), 3, "bad key log line {l:?}");
+            (
+                parts[0].to_string(),
+                parts[1].to_ascii_lowercase(),
+                parts[2].to_ascii_lowercase(),
+            )
+        })
+        .collect()
+}
+
+fn labels(entries: &BTreeSet<(String, String, String)>) -> BTreeSet<&str> {
+    entries.iter().map(|(label, _, _)| label.as_str()).collect()
+}
+
+const TLS13_LABELS: [&str; 5] = [
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+    "CLIENT_TRAFFIC_SECRET_0",
+    "EXPORTER_SECRET",
+    "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+    "SERVER_TRAFFIC_SECRET_0",
+];
+
+#[test]
+fn keylog_writes_secrets_that_normal_output_never_shows() {
+    for version in ["--tls13", "--tls12"] {
+        let dir = TempDir::new("keylog");
+        let (server_log, client_log) = (dir.path("server.keys"), dir.path("client.keys"));
+        let server = Server::start(&["--keylog", &path_str(&server_log)]);
+        assert!(server.log().contains("writing TLS secrets to"));
+
+        // The server logs; the client, run normally, must not show a secret.
+        let plain = client(
+            &[&server.target(), "--cafile", &server.cafile(), version],
+            Input::Close(HELLO.to_vec()),
+        );
+        plain.assert_success();
+        let logged = key_log_entries(&server_log);
+        assert!(!logged.is_empty(), "the server logged nothing ({version})");
+        let client_output = format!("{}{}", plain.stdout_text(), plain.stderr);
+        for (label, _, secret) in &logged {
+            assert!(
+                !client_output.contains(secret.as_str()),
+                "{label} in client output"
+            );
+        }
+
+        // Both ends log the same secrets for the same connection.
+        let logging = client(
+            &[
+                &server.target(),
+                "--cafile",
+                &server.cafile(),
+                version,
+                "--keylog",
+                &path_str(&client_log),
+            ],
+            Input::Close(HELLO.to_vec()),
+        );
+        logging.assert_success();
+        let from_client = key_log_entries(&client_log);
+        let from_server = key_log_entries(&server_log);
+        assert!(!from_client.is_empty());
+        assert!(from_client.is_subset(&from_server), "{from_client:?}");
+        match version {
+            "--tls13" => assert_eq!(labels(&from_client), TLS13_LABELS.into()),
+            _ => assert_eq!(labels(&from_client), ["CLIENT_RANDOM"].into()),
+        }
+        server.wait_for_log("connected");
+        let server_output = server.log();
+        for (label, _, secret) in &from_server {
+            assert!(
+                !server_output.contains(secret.as_str()),
+                "{label} in server log"
+            );
+            assert!(!logging.stdout_text().contains(secret.as_str()));
+        }
+    }
+}
+
+#[test]
+fn sslkeylogfile_is_used_unless_keylog_is_given() {
+    let server = Server::start(&[]);
+    let dir = TempDir::new("env-keylog");
+    let (env_log, flag_log) = (dir.path("env.keys"), dir.path("flag.keys"));
+    let base = ["client", &server.target(), "--cafile", &server.cafile()].map(String::from);
+    let out = run(
+        Command::new(BIN).args(&base).env("SSLKEYLOGFILE", &env_log),
+        Input::Close(HELLO.to_vec()),
+    );
+    out.assert_success();
+    assert_eq!(labels(&key_log_entries(&env_log)), TLS13_LABELS.into());
+
+    std::fs::remove_file(&env_log).unwrap();
+    let out = run(
+        Command::new(BIN)
+            .args(&base)
+            .args(["--keylog", &path_str(&flag_log)])
+            .env("SSLKEYLOGFILE", &env_log),
+        Input::Close(HELLO.to_vec()),
+    );
+    out.assert_success();
+    assert_eq!(labels(&key_log_entries(&flag_log)), TLS13_LABELS.into());
+    assert!(!env_log.exists(), "--keylog must win over SSLKEYLOGFILE");
+}
+
+#[test]
+fn ferrotls_and_openssl_key_logs_of_one_connection_agree() {
+    for (ours, theirs) in [("--tls13", "-tls1_3"), ("--tls12", "-tls1_2")] {
+        let dir = TempDir::new("keylog-openssl");
+        let (openssl_log, ferrotls_log) = (dir.path("openssl.keys"), dir.path("ferrotls.keys"));
+        let (_server, port, cert) = openssl_s_server(
+            &dir,
+            &[theirs, "-www", "-keylogfile", &path_str(&openssl_log)],
+        );
+        let out = client(
+            &[
+                &format!("127.0.0.1:{port}"),
+                "--cafile",
+                &cert,
+                ours,
+                "--keylog",
+                &path_str(&ferrotls_log),
+            ],
+            Input::Close(b"GET / HTTP/1.0\r\n\r\n".to_vec()),
+        );
+        out.assert_success();
+        let ferrotls = key_log_entries(&ferrotls_log);
+        // OpenSSL has written its log by the time it served the page; the
+        // wait only guards against a slow flush.
+        let deadline = Instant::now() + DEADLINE;
+        while key_log_entries(&openssl_log) != ferrotls && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(key_log_entries(&openssl_log), ferrotls, "{ours}");
+        assert!(!ferrotls.is_empty());
+    }
 }

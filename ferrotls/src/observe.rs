@@ -40,8 +40,10 @@ pub enum KeyExchangeKind {
     RsaTransported { ciphertext_len: usize },
 }
 
-/// The secrets of both key schedules, by name.
+/// The secrets of both key schedules, by name. Non-exhaustive: a new
+/// secret (a resumption PSK, say) must not break observers elsewhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SecretKind {
     /// TLS 1.2: the 48-byte pre-master secret.
     PreMasterSecret,
