@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use ferrotls::pki_types::ServerName;
-use ferrotls::{ClientConfig, ClientConnection};
+use ferrotls::{ClientConfig, ClientConnection, StreamOwned};
 
 use crate::keylog::KeyLogArgs;
 use crate::options::{alpn_label, TlsArgs};
@@ -46,16 +46,58 @@ pub struct ClientArgs {
 
     #[command(flatten)]
     tls: TlsArgs,
+
+    /// Like `openssl s_client -reconnect`: connect, then N more times
+    /// offering the saved session; each connection's summary line says
+    /// whether it resumed. stdin goes to the last connection.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    reconnect: u32,
 }
 
 pub fn run(args: ClientArgs) -> Result<(), CliError> {
     let (host, port) = parse_target(&args.target)?;
     let name = server_name(args.trust.servername.as_deref().unwrap_or(&host))?;
     let config = Arc::new(build_config(&args)?);
-    let conn = ClientConnection::new(config, name)
-        .map_err(|e| CliError::Usage(format!("cannot start a connection: {e}")))?;
-    let sock = connect(&host, port)?;
-    Session::start(conn, sock)?.run()
+    let start = || {
+        ClientConnection::new(config.clone(), name.clone())
+            .map_err(|e| CliError::Usage(format!("cannot start a connection: {e}")))
+    };
+    for _ in 0..args.reconnect {
+        handshake_only(start()?, connect(&host, port)?)?;
+    }
+    Session::start(start()?, connect(&host, port)?)?.run()
+}
+
+/// One connection for --reconnect: the handshake, the summary line, then
+/// close_notify and reading until the server closes — TLS 1.3 session
+/// tickets arrive after the handshake.
+fn handshake_only(conn: ClientConnection, sock: TcpStream) -> Result<(), CliError> {
+    let setup = |e: io::Error| CliError::Failed(format!("cannot set up the socket: {e}"));
+    sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))
+        .map_err(setup)?;
+    let mut tls = StreamOwned::new(conn, sock);
+    tls.conn
+        .complete_io(&mut tls.sock)
+        .map_err(|e| CliError::Failed(format!("handshake failed: {e}")))?;
+    eprintln!("ferrotls: connected {}", summary(&tls.conn));
+    let _ = tls.close();
+    let mut sink = vec![0u8; CHUNK];
+    while matches!(tls.read(&mut sink), Ok(n) if n > 0) {}
+    Ok(())
+}
+
+/// "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519MLKEM768 alpn=h2", and
+/// " resumed" when the connection resumed a session.
+fn summary(conn: &ClientConnection) -> String {
+    let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
+    format!(
+        "{} {} {} alpn={}{}",
+        or_unknown(conn.protocol_version().map(|v| v.to_string())),
+        or_unknown(conn.negotiated_cipher_suite().map(|s| s.to_string())),
+        or_unknown(conn.negotiated_group().map(|g| g.to_string())),
+        alpn_label(conn.alpn_protocol()),
+        if conn.is_resumed() { " resumed" } else { "" },
+    )
 }
 
 /// Splits HOST:PORT; an IPv6 literal must be in brackets.
@@ -341,21 +383,9 @@ impl Session {
         }
         if !self.summary_printed && !self.conn.is_handshaking() {
             self.summary_printed = true;
-            eprintln!("ferrotls: connected {}", self.summary());
+            eprintln!("ferrotls: connected {}", summary(&self.conn));
         }
         Ok(())
-    }
-
-    /// "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519MLKEM768 alpn=h2"
-    fn summary(&self) -> String {
-        let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
-        format!(
-            "{} {} {} alpn={}",
-            or_unknown(self.conn.protocol_version().map(|v| v.to_string())),
-            or_unknown(self.conn.negotiated_cipher_suite().map(|s| s.to_string())),
-            or_unknown(self.conn.negotiated_group().map(|g| g.to_string())),
-            alpn_label(self.conn.alpn_protocol()),
-        )
     }
 
     /// Copies received plaintext to stdout.

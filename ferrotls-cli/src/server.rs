@@ -60,6 +60,30 @@ pub struct ServerArgs {
 
     #[command(flatten)]
     tls: TlsArgs,
+
+    /// Sessions older than this are not resumed (a full handshake and new
+    /// keys instead). TLS 1.3 tickets say so to the client, capped at 7 days.
+    #[arg(long, value_name = "SECS", default_value_t = 24 * 3600)]
+    session_lifetime: u64,
+
+    /// TLS 1.3 session tickets sent after each full handshake.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 2,
+        conflicts_with = "no_tickets"
+    )]
+    tickets: usize,
+
+    /// No session tickets: TLS 1.2 resumes by session ID only, TLS 1.3 does
+    /// not resume.
+    #[arg(long)]
+    no_tickets: bool,
+
+    /// Close a connection (with close_notify) when the client sends nothing
+    /// for this long.
+    #[arg(long, value_name = "SECS")]
+    idle_timeout: Option<u64>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,9 +103,10 @@ pub fn run(args: ServerArgs) -> Result<(), CliError> {
         .local_addr()
         .map_err(|e| CliError::Failed(format!("cannot read the listening address: {e}")))?;
     eprintln!("ferrotls: listening on {addr}");
+    let idle = args.idle_timeout.map(Duration::from_secs);
     for accepted in listener.incoming() {
         match accepted {
-            Ok(sock) => spawn_connection(sock, config.clone(), args.mode),
+            Ok(sock) => spawn_connection(sock, config.clone(), args.mode, idle),
             Err(e) => {
                 eprintln!("ferrotls: cannot accept a connection: {e}");
                 // Out of file descriptors, say: do not spin while it lasts.
@@ -112,13 +137,24 @@ fn build_config(args: &ServerArgs) -> Result<ServerConfig, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot use the certificate and key: {e}")))?;
     params.apply_to_server(&mut config);
     config.key_log = args.keylog.open()?;
+    config.session_lifetime = Duration::from_secs(args.session_lifetime);
+    config.ticket_count = args.tickets;
+    if args.no_tickets {
+        config.ticketer = None;
+        config.ticket_count = 0;
+    }
     // Fail now, not on every connection, if the configuration is unusable.
     let config_check = Arc::new(config.clone());
     ServerConnection::new(config_check).map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(config)
 }
 
-fn spawn_connection(sock: TcpStream, config: Arc<ServerConfig>, mode: Mode) {
+fn spawn_connection(
+    sock: TcpStream,
+    config: Arc<ServerConfig>,
+    mode: Mode,
+    idle: Option<Duration>,
+) {
     let peer = match sock.peer_addr() {
         Ok(peer) => peer,
         Err(e) => {
@@ -129,7 +165,7 @@ fn spawn_connection(sock: TcpStream, config: Arc<ServerConfig>, mode: Mode) {
     let spawned = thread::Builder::new()
         .name(format!("conn {peer}"))
         .spawn(move || {
-            if let Err(e) = serve(sock, peer, config, mode) {
+            if let Err(e) = serve(sock, peer, config, mode, idle) {
                 eprintln!("ferrotls: {peer}: {e}");
             }
         });
@@ -168,6 +204,7 @@ fn serve(
     peer: SocketAddr,
     config: Arc<ServerConfig>,
     mode: Mode,
+    idle: Option<Duration>,
 ) -> Result<(), ConnError> {
     let setup = |e: io::Error| ConnError(format!("cannot set up the socket: {e}"));
     sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))
@@ -179,7 +216,7 @@ fn serve(
         .map_err(|e| io_failure("handshake failed", &e, HANDSHAKE_TIMEOUT))?;
     eprintln!("ferrotls: {peer}: connected {}", summary(&conn));
     match mode {
-        Mode::Echo => echo(&mut conn, &mut sock),
+        Mode::Echo => echo(&mut conn, &mut sock, idle),
         Mode::Http => http(&mut conn, &mut sock, peer),
     }
 }
@@ -208,25 +245,23 @@ fn write_all_tls(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<()
     Ok(())
 }
 
-/// Reads once from the socket and processes what arrived. On a protocol
-/// error the connection's alert is sent before we give up.
-fn read_and_process(
-    conn: &mut ServerConnection,
-    sock: &mut TcpStream,
-    timeout: Duration,
-) -> Result<(), ConnError> {
+/// Reads once from the socket and processes what arrived; `Ok(false)`
+/// when the socket's read timeout passed with nothing to read. On a
+/// protocol error the connection's alert is sent before we give up.
+fn read_and_process(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<bool, ConnError> {
     loop {
         match conn.read_tls(sock) {
             Ok(_) => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_failure("connection error", &e, timeout)),
+            Err(e) if would_block(&e) => return Ok(false),
+            Err(e) => return Err(ConnError(format!("connection error: {e}"))),
         }
     }
     if let Err(e) = conn.process_new_packets() {
         let _ = write_all_tls(conn, sock);
         return Err(ConnError(e.to_string()));
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Plaintext the client sent, `None` once it sent close_notify.
@@ -246,9 +281,13 @@ fn close(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<(), ConnEr
     write_all_tls(conn, sock)
 }
 
-fn echo(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<(), ConnError> {
+fn echo(
+    conn: &mut ServerConnection,
+    sock: &mut TcpStream,
+    idle: Option<Duration>,
+) -> Result<(), ConnError> {
     let setup = |e: io::Error| ConnError(format!("cannot set up the socket: {e}"));
-    sock.set_read_timeout(None).map_err(setup)?;
+    sock.set_read_timeout(idle).map_err(setup)?;
     let mut buf = vec![0u8; CHUNK];
     // The handshake may already have read the first data: drain, then read.
     loop {
@@ -263,7 +302,14 @@ fn echo(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<(), ConnErr
             }
         }
         write_all_tls(conn, sock)?;
-        read_and_process(conn, sock, Duration::ZERO)?;
+        if !read_and_process(conn, sock)? {
+            // The client was silent for the idle timeout: say goodbye properly.
+            close(conn, sock)?;
+            let secs = idle.map_or(0, |d| d.as_secs());
+            return Err(ConnError(format!(
+                "idle for {secs} s: closed with close_notify"
+            )));
+        }
     }
 }
 
@@ -316,7 +362,12 @@ fn read_request(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<Vec
             )));
         }
         write_all_tls(conn, sock)?;
-        read_and_process(conn, sock, REQUEST_TIMEOUT)?;
+        if !read_and_process(conn, sock)? {
+            return Err(ConnError(format!(
+                "no complete HTTP request within {} s",
+                REQUEST_TIMEOUT.as_secs()
+            )));
+        }
     }
 }
 

@@ -809,3 +809,81 @@ fn ferrotls_and_openssl_key_logs_of_one_connection_agree() {
         assert!(!ferrotls.is_empty());
     }
 }
+
+/// Every "connected" line of a client run, in order.
+fn summary_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("ferrotls: connected "))
+        .collect()
+}
+
+#[test]
+fn reconnect_resumes_tls13_and_tls12_sessions() {
+    let server = Server::start(&[]);
+    for version in ["--tls13", "--tls12"] {
+        let out = client(
+            &[
+                &server.target(),
+                "--cafile",
+                &server.cafile(),
+                version,
+                "--reconnect",
+                "2",
+            ],
+            Input::Close(HELLO.to_vec()),
+        );
+        out.assert_success();
+        assert_eq!(out.stdout, HELLO, "stdin goes to the last connection");
+        let lines = summary_lines(&out.stderr);
+        assert_eq!(lines.len(), 3, "{}", out.stderr);
+        assert!(!lines[0].ends_with(" resumed"), "{}", lines[0]);
+        assert!(lines[1].ends_with(" resumed"), "{}", lines[1]);
+        assert!(lines[2].ends_with(" resumed"), "{}", lines[2]);
+    }
+}
+
+#[test]
+fn no_tickets_leaves_tls12_session_ids_and_session_lifetime_zero_resumes_nothing() {
+    let server = Server::start(&["--no-tickets"]);
+    let resumed = |version: &str, server: &Server| {
+        let out = client(
+            &[
+                &server.target(),
+                "--cafile",
+                &server.cafile(),
+                version,
+                "--reconnect",
+                "1",
+            ],
+            Input::Close(Vec::new()),
+        );
+        out.assert_success();
+        summary_lines(&out.stderr)[1].ends_with(" resumed")
+    };
+    assert!(
+        resumed("--tls12", &server),
+        "TLS 1.2 session IDs still resume"
+    );
+    assert!(
+        !resumed("--tls13", &server),
+        "no tickets, no TLS 1.3 resumption"
+    );
+    let server = Server::start(&["--session-lifetime", "0"]);
+    assert!(!resumed("--tls12", &server));
+    assert!(!resumed("--tls13", &server));
+}
+
+#[test]
+fn idle_timeout_closes_quiet_clients_with_close_notify() {
+    let server = Server::start(&["--idle-timeout", "1"]);
+    // The client keeps stdin open and says nothing more; the server closes
+    // it cleanly after a second, so the client exits 0.
+    let out = client(
+        &[&server.target(), "--cafile", &server.cafile()],
+        Input::KeepOpen(HELLO.to_vec()),
+    );
+    out.assert_success();
+    assert_eq!(out.stdout, HELLO);
+    server.wait_for_log("idle for 1 s: closed with close_notify");
+}
