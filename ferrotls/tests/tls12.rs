@@ -255,3 +255,79 @@ fn rsa_key_transport_is_off_unless_named() {
         Error::PeerIncompatible(PeerIncompatible::NoCommonCipherSuite)
     );
 }
+
+/// Captures the TLS 1.2 session keys, as an observer that asked for secrets.
+#[derive(Debug, Default)]
+struct Keys(std::sync::Mutex<Option<[Vec<u8>; 6]>>);
+
+impl ferrotls::observe::Observer for Keys {
+    fn event(&self, event: &ferrotls::observe::Event<'_>) {
+        if let ferrotls::observe::Event::SessionKeys(k) = event {
+            let keys = [
+                &k.client_write_mac_key,
+                &k.server_write_mac_key,
+                &k.client_write_key,
+                &k.server_write_key,
+                &k.client_write_iv,
+                &k.server_write_iv,
+            ];
+            *self.0.lock().unwrap() = Some(keys.map(|s| s.expose().to_vec()));
+        }
+    }
+    fn wants_secrets(&self) -> bool {
+        true
+    }
+}
+
+/// RFC 5246 §7.4.1.1, RFC 5746: a HelloRequest after the handshake gets a
+/// no_renegotiation warning and the connection carries on.
+#[test]
+fn renegotiation_is_refused_with_a_warning_and_the_connection_continues() {
+    use ferrotls::crypto::Secret;
+    use ferrotls::msgs::enums::ContentType;
+    use ferrotls::record::protect12::protection;
+    use ferrotls::record::Record;
+
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let keys = Arc::new(Keys::default());
+    let mut cc = client12(pki, CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+    cc.observer = Some(keys.clone());
+    let mut sc = pki.server_config();
+    sc.ticket_count = 0;
+    let (mut c, mut s) = connect(cc, sc);
+    handshake(&mut c, &mut s).unwrap();
+    let k = keys.0.lock().unwrap().clone().unwrap();
+    let bulk = ferrotls::suites::ECDHE_ECDSA_AES128_GCM.bulk;
+    let secret = |b: &Vec<u8>| Secret::from_slice(b);
+    let server_writes = protection(bulk, &secret(&k[1]), &secret(&k[3]), &secret(&k[5])).unwrap();
+    let client_writes = protection(bulk, &secret(&k[0]), &secret(&k[2]), &secret(&k[4])).unwrap();
+
+    // The server's Finished was its record 0; a HelloRequest as record 1.
+    let hello_request = HandshakeMessage::build(HandshakePayload::HelloRequest).encoding;
+    let mut wire = Vec::new();
+    server_writes
+        .encrypt(ContentType::Handshake, &hello_request, 1, &mut wire)
+        .unwrap();
+    feed(&mut c, &wire).unwrap();
+
+    // The client answers with a warning no_renegotiation alert (its record 1).
+    let mut answer = Vec::new();
+    c.write_tls(&mut answer).unwrap();
+    let mut record = Record {
+        typ: ContentType::from_wire(answer[0]),
+        version: ProtocolVersion::TLSv1_2,
+        payload: answer[5..].to_vec(),
+    };
+    client_writes.decrypt(&mut record, 1).unwrap();
+    assert_eq!(
+        (record.typ, record.payload.as_slice()),
+        (ContentType::Alert, &[1u8, 100][..])
+    );
+
+    // The server tolerates the warning; data still flows from the client.
+    feed(&mut s, &answer).unwrap();
+    c.writer().write_all(b"still here").unwrap();
+    transfer(&mut c, &mut s).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(s.reader().read(&mut buf).unwrap(), 10);
+}
