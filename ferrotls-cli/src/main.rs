@@ -50,6 +50,18 @@ enum Command {
     /// its purpose. Exit status 1 if the handshake or exchange failed
     /// (what was observed up to then is still shown).
     Explain(explain::ExplainArgs),
+    /// Benchmark ferrotls against rustls side by side: full and resumed
+    /// handshakes, bulk transfer, memory per connection (a table with
+    /// ratios; --json, --quick, --multiplier).
+    #[cfg(feature = "bench")]
+    Bench(ferrotls_bench::Args),
+    /// Benchmark ferrotls against rustls (this build lacks the `bench`
+    /// feature: run `cargo run --release --features bench -- bench`).
+    #[cfg(not(feature = "bench"))]
+    Bench {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Why a command failed; the message is one line, shown after "ferrotls: ".
@@ -78,12 +90,23 @@ impl fmt::Display for CliError {
     }
 }
 
+/// Counts heap use for the benchmark's memory scenarios.
+#[cfg(feature = "bench")]
+#[global_allocator]
+static GLOBAL: ferrotls_bench::CountingAlloc = ferrotls_bench::CountingAlloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Client(args) => client::run(args),
         Command::Server(args) => server::run(args),
         Command::Explain(args) => explain::run(args),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => ferrotls_bench::run_with(&args).map_err(CliError::Failed),
+        #[cfg(not(feature = "bench"))]
+        Command::Bench { .. } => Err(CliError::Usage(
+            "this ferrotls was built without benchmarks: run `cargo run --release --features bench -- bench`".into(),
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
