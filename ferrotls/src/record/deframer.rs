@@ -7,15 +7,19 @@ use super::{check_header, Record, HEADER_LEN, MAX_TLS12_CIPHERTEXT_LEN};
 use crate::error::Error;
 use crate::msgs::enums::ProtocolVersion;
 
-/// How much one `read_tls` call asks the socket for.
-const READ_SIZE: usize = 4096;
-/// The buffer never grows past one maximal record plus one read.
-const MAX_BUFFERED: usize = HEADER_LEN + MAX_TLS12_CIPHERTEXT_LEN + READ_SIZE;
+/// The buffer holds two maximal records: a read can always take at least
+/// one whole record without moving what is pending first.
+const BUF_SIZE: usize = 2 * (HEADER_LEN + MAX_TLS12_CIPHERTEXT_LEN);
 
+/// Incoming bytes, cut into records. The buffer is allocated when bytes
+/// arrive and released once every byte has been returned as a record, so
+/// an idle connection holds no receive buffer at all.
 pub struct Deframer {
+    /// Initialised once (zeroed by the allocator) and reused; `buf[start..end]`
+    /// is what has arrived but not yet been returned.
     buf: Vec<u8>,
-    /// Bytes at the front already returned as records.
-    used: usize,
+    start: usize,
+    end: usize,
     /// The current maximum record length (smaller once TLS 1.3 is chosen).
     max_len: usize,
 }
@@ -24,7 +28,8 @@ impl Default for Deframer {
     fn default() -> Self {
         Self {
             buf: Vec::new(),
-            used: 0,
+            start: 0,
+            end: 0,
             max_len: MAX_TLS12_CIPHERTEXT_LEN,
         }
     }
@@ -35,41 +40,58 @@ impl Deframer {
         self.max_len = max_len;
     }
 
-    /// Reads once from `rd`. Returns the byte count (0 at EOF).
+    /// Room for at least one maximal record after what is pending: moves
+    /// the pending bytes to the front only when the tail is too short.
+    fn make_room(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; BUF_SIZE];
+        }
+        if self.buf.len() - self.end < HEADER_LEN + MAX_TLS12_CIPHERTEXT_LEN && self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+    }
+
+    /// Reads once from `rd`, as much as fits. Returns the byte count (0 at EOF).
     pub fn read(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
-        self.compact();
-        let have = self.buf.len();
-        if have >= MAX_BUFFERED {
+        self.make_room();
+        if self.end == self.buf.len() {
             return Err(io::Error::other(
                 "TLS input buffer full: call process_new_packets first",
             ));
         }
-        let want = READ_SIZE.min(MAX_BUFFERED - have);
-        self.buf.resize(have + want, 0);
-        let res = rd.read(&mut self.buf[have..]);
-        let got = *res.as_ref().unwrap_or(&0);
-        self.buf.truncate(have + got);
-        res
+        let n = rd.read(&mut self.buf[self.end..])?;
+        self.end += n;
+        self.release_if_drained();
+        Ok(n)
     }
 
-    /// Appends bytes (for callers that already hold them).
+    /// Appends bytes (for callers that already hold them); returns how many
+    /// fitted.
     pub fn push(&mut self, bytes: &[u8]) -> usize {
-        self.compact();
-        let take = bytes.len().min(MAX_BUFFERED.saturating_sub(self.buf.len()));
-        self.buf.extend_from_slice(&bytes[..take]);
+        if bytes.is_empty() {
+            return 0;
+        }
+        self.make_room();
+        let take = bytes.len().min(self.buf.len() - self.end);
+        self.buf[self.end..self.end + take].copy_from_slice(&bytes[..take]);
+        self.end += take;
         take
     }
 
-    fn compact(&mut self) {
-        if self.used > 0 {
-            self.buf.drain(..self.used);
-            self.used = 0;
+    /// An idle connection keeps no buffer.
+    fn release_if_drained(&mut self) {
+        if self.start == self.end {
+            self.buf = Vec::new();
+            self.start = 0;
+            self.end = 0;
         }
     }
 
     /// The next complete record, if one has arrived.
     pub fn pop(&mut self) -> Result<Option<Record>, Error> {
-        let avail = &self.buf[self.used..];
+        let avail = &self.buf[self.start..self.end];
         if avail.len() < HEADER_LEN {
             return Ok(None);
         }
@@ -80,7 +102,8 @@ impl Deframer {
             return Ok(None);
         }
         let payload = avail[HEADER_LEN..HEADER_LEN + len].to_vec();
-        self.used += HEADER_LEN + len;
+        self.start += HEADER_LEN + len;
+        self.release_if_drained();
         Ok(Some(Record {
             typ,
             version: ProtocolVersion::from_wire(version),
@@ -90,7 +113,7 @@ impl Deframer {
 
     /// Bytes received but not yet returned as records.
     pub fn pending(&self) -> usize {
-        self.buf.len() - self.used
+        self.end - self.start
     }
 }
 
@@ -144,6 +167,6 @@ mod tests {
         while let Ok(n) = d.read(&mut endless) {
             total += n;
         }
-        assert!(total <= MAX_BUFFERED);
+        assert!(total <= BUF_SIZE);
     }
 }
