@@ -17,7 +17,7 @@ use crate::msgs::enums::{
     AlertDescription, AlertLevel, CipherSuite, ContentType, KeyUpdateRequest, NamedGroup,
     ProtocolVersion, SignatureScheme,
 };
-use crate::msgs::handshake::HandshakeMessage;
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::observe::{Direction, Event, KeyLog, Observer, SecretKind};
 use crate::record::deframer::Deframer;
 use crate::record::joiner::Joiner;
@@ -71,6 +71,26 @@ pub fn inappropriate(msg: &HandshakeMessage, expected: &'static str) -> Error {
         expected,
         got: msg.typ(),
     }
+}
+
+/// The peer's Finished (RFC 8446 §4.4.4, RFC 5246 §7.4.9): its
+/// verify_data must equal `expected`, compared in constant time. Returns
+/// the message, for the transcript.
+pub fn expect_finished(
+    common: &CommonState,
+    msg: Message,
+    sender: Side,
+    expected: &[u8],
+) -> Result<HandshakeMessage, Error> {
+    let msg = msg.into_handshake("Finished")?;
+    let HandshakePayload::Finished(verify_data) = &msg.payload else {
+        return Err(inappropriate(&msg, "Finished"));
+    };
+    if !crate::crypto::ct_eq(expected, verify_data) {
+        return Err(PeerMisbehaved::BadFinished.into());
+    }
+    common.observe(|| Event::FinishedVerified { sender });
+    Ok(msg)
 }
 
 /// One state of a handshake: it consumes a message and becomes the next
@@ -218,7 +238,11 @@ impl RecordLayer {
                 self.trial_decrypt_budget = 0;
                 Ok(Some(rec))
             }
-            Err(Error::DecryptError) if self.trial_decrypt_budget >= len => {
+            // RFC 8446 §4.2.10: only while skipping rejected 0-RTT data (a
+            // zero budget must not let zero-length records through).
+            Err(Error::DecryptError)
+                if self.trial_decrypt_budget > 0 && self.trial_decrypt_budget >= len =>
+            {
                 self.trial_decrypt_budget -= len;
                 Ok(None)
             }
@@ -554,6 +578,13 @@ impl ConnectionCommon {
             // plaintext alert; accept it as long as we are handshaking.
             ContentType::Alert if !self.common.handshake_complete && rec.payload.len() == 2 => rec,
             _ => match self.common.record_layer.decrypt(rec)? {
+                // RFC 8446 §5: a protected change_cipher_spec record →
+                // unexpected_message.
+                Some(rec)
+                    if rec.typ == ContentType::ChangeCipherSpec && !self.tls12_negotiated() =>
+                {
+                    return Err(PeerMisbehaved::IllegalChangeCipherSpec.into())
+                }
                 Some(rec) => rec,
                 None => return Ok(()),
             },
@@ -581,6 +612,10 @@ impl ConnectionCommon {
     }
 
     fn process_alert(&mut self, payload: &[u8]) -> Result<(), Error> {
+        // RFC 8446 §5.1: no zero-length alert records.
+        if payload.is_empty() {
+            return Err(InvalidMessage::EmptyRecord(ContentType::Alert).into());
+        }
         // RFC 8446 §5.1: alerts are never fragmented or coalesced.
         let alert = Alert::read_exact(payload, "alert")?;
         self.common.observe(|| Event::Alert {

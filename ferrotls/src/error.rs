@@ -126,6 +126,11 @@ pub enum PeerMisbehaved {
     /// RFC 8446 §4.2.11: the server selected a PSK we did not offer, or one
     /// whose hash does not match the suite.
     SelectedInvalidPsk,
+    /// More key shares in one ClientHello than we look at.
+    TooManyKeyShares,
+    /// TLS 1.2: more renegotiation requests (HelloRequest, ClientHello)
+    /// than we decline before treating them as a flood.
+    TooManyRenegotiationRequests,
 }
 
 /// Nothing in common with the peer.
@@ -188,6 +193,7 @@ impl Error {
                 | M::TooManyEmptyRecords
                 | M::TooManyWarningAlerts
                 | M::TooManyKeyUpdates
+                | M::TooManyRenegotiationRequests
                 | M::HandshakeDataAcrossKeyChange
                 | M::ApplicationDataBeforeHandshake
                 | M::ReceivedDataAfterCloseNotify

@@ -91,13 +91,23 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
 
 /// A bounded in-memory [`SessionStore`]: the oldest entries go first when
 /// it is full.
-#[derive(Debug)]
 pub struct MemorySessionStore {
     capacity: usize,
     inner: Mutex<MemoryInner>,
 }
 
-#[derive(Debug, Default)]
+/// The stored values are sessions with their secrets (resumption PSKs,
+/// master secrets): `Debug` shows only how many there are.
+impl fmt::Debug for MemorySessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemorySessionStore")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+#[derive(Default)]
 struct MemoryInner {
     map: HashMap<Vec<u8>, (Vec<u8>, u64)>,
     order: VecDeque<Vec<u8>>,

@@ -408,6 +408,10 @@ impl ExpectServerHello {
             }
             Some(_) => return Err(PeerMisbehaved::SelectedUnofferedVersion.into()),
         }
+        // RFC 8446 Appendix D.5: 0x0300 or lower → protocol_version.
+        if sh.legacy_version.to_wire() < ProtocolVersion::TLSv1_0.to_wire() {
+            return Err(PeerMisbehaved::LegacyVersionTooLow.into());
+        }
         // RFC 8446 §4.1.3: legacy_version is 0x0303.
         if sh.legacy_version != ProtocolVersion::TLSv1_2 {
             return Err(PeerMisbehaved::SelectedUnofferedVersion.into());

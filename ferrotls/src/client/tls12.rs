@@ -9,9 +9,9 @@ use rustls_pki_types::CertificateDer;
 
 use super::hs::{check_server_extensions, verify_server_chain, ClientContext};
 use crate::codec::{encode_opaque, LengthPrefix};
-use crate::conn::{inappropriate, CommonState, Message, Side, State};
+use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
 use crate::crypto::rsa_kx::{encrypt_premaster, PREMASTER_LEN};
-use crate::crypto::{ct_eq, kx, Secret};
+use crate::crypto::{kx, Secret};
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::msgs::enums::CipherSuite;
 use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme};
@@ -448,7 +448,9 @@ fn key_exchange(
             let kind = KeyExchangeKind::RsaTransported {
                 ciphertext_len: ciphertext.len(),
             };
-            Ok((body, Secret::from_slice(&premaster), kind))
+            let secret = Secret::from_slice(&premaster);
+            zeroize::Zeroize::zeroize(&mut premaster);
+            Ok((body, secret, kind))
         }
     }
 }
@@ -534,20 +536,10 @@ impl State for ExpectFinished {
         common: &mut CommonState,
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
-        let msg = msg.into_handshake("Finished")?;
-        let HandshakePayload::Finished(verify_data) = &msg.payload else {
-            return Err(inappropriate(&msg, "Finished"));
-        };
-        // RFC 5246 §7.4.9: check the server's Finished, in constant time.
         let expected = self
             .master
             .verify_data(SERVER_FINISHED_LABEL, &self.transcript.current());
-        if !ct_eq(&expected, verify_data) {
-            return Err(PeerMisbehaved::BadFinished.into());
-        }
-        common.observe(|| Event::FinishedVerified {
-            sender: Side::Server,
-        });
+        let msg = expect_finished(common, msg, Side::Server, &expected)?;
         let Self {
             mut transcript,
             master,

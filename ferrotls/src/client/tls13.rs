@@ -5,12 +5,12 @@
 use rustls_pki_types::CertificateDer;
 
 use super::hs::{check_server_extensions, verify_server_chain, ClientContext};
-use crate::conn::{inappropriate, CommonState, Message, Side, State};
-use crate::crypto::{ct_eq, Secret};
+use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
+use crate::crypto::Secret;
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::ExtensionType;
 use crate::msgs::handshake::{Certificate13, HandshakeMessage, HandshakePayload};
-use crate::observe::{Event, KeyStage, SecretKind};
+use crate::observe::{KeyStage, SecretKind};
 use crate::session::Tls13Ticket;
 use crate::suites::Tls13CipherSuite;
 use crate::tls13::key_schedule::{
@@ -252,20 +252,10 @@ impl State for ExpectFinished {
             mut hs,
             certificate_request,
         } = *self;
-        let msg = msg.into_handshake("Finished")?;
-        let HandshakePayload::Finished(verify_data) = &msg.payload else {
-            return Err(inappropriate(&msg, "Finished"));
-        };
-        // RFC 8446 §4.4.4: check the server's Finished (in constant time).
         let expected = finished_verify_data(hs.suite, &hs.secrets.server, &hs.transcript.current());
-        if !ct_eq(&expected, verify_data) {
-            return Err(PeerMisbehaved::BadFinished.into());
-        }
+        let msg = expect_finished(common, msg, Side::Server, &expected)?;
         hs.transcript.add(&msg);
 
-        common.observe(|| Event::FinishedVerified {
-            sender: Side::Server,
-        });
         let master = hs.key_schedule.into_master();
         common.secret(SecretKind::Tls13MasterSecret, master.secret());
         let app = master.application_secrets(&hs.transcript.current());

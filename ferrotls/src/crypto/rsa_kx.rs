@@ -9,7 +9,9 @@ use aws_lc_rs::rsa::{
 };
 use rustls_pki_types::PrivateKeyDer;
 
-use super::Secret;
+use zeroize::Zeroize;
+
+use super::{ct_eq, Secret};
 use crate::error::{CertificateError, Error};
 
 pub const PREMASTER_LEN: usize = 48;
@@ -55,7 +57,9 @@ impl RsaPremasterKey {
         let mut buf = vec![0u8; self.0.min_output_size().max(PREMASTER_LEN)];
         let decrypted = self.0.decrypt(ciphertext, &mut buf).ok().map(|p| p.len());
         let version = client_version.to_be_bytes();
-        let good = decrypted == Some(PREMASTER_LEN) && buf[..2] == version;
+        // RFC 5246 §7.4.7.1: both checks always run, and the version is
+        // compared in constant time (no early exit on its first byte).
+        let good = (decrypted == Some(PREMASTER_LEN)) & ct_eq(&buf[..2], &version);
         // Select without branching on the secret's contents.
         let mask = 0u8.wrapping_sub(u8::from(good));
         let mut out = [0u8; PREMASTER_LEN];
@@ -63,7 +67,9 @@ impl RsaPremasterKey {
             *o = (buf[i] & mask) | (fallback[i] & !mask);
         }
         let secret = Secret::from_slice(&out);
-        buf.iter_mut().for_each(|b| *b = 0);
+        // Zeroize (not a plain loop the optimizer may drop as dead stores).
+        out.zeroize();
+        buf.zeroize();
         secret
     }
 }

@@ -104,11 +104,16 @@ fn read_server_name(r: &mut Reader<'_>) -> Result<Option<DnsName<'static>>, Inva
     let mut list = r.sub(LengthPrefix::U16)?;
     let mut host = None;
     let mut seen_host = false;
+    let seen_any = list.any_left();
     while list.any_left() {
         let name_type = list.u8()?;
         let name = list.opaque(LengthPrefix::U16)?;
         if name_type != 0 {
             continue;
+        }
+        // RFC 6066 §3: opaque HostName<1..2^16-1>.
+        if name.is_empty() {
+            return Err(InvalidMessage::EmptyList("server_name host_name"));
         }
         // RFC 6066 §3: no more than one name of the same name_type.
         if seen_host {
@@ -119,6 +124,10 @@ fn read_server_name(r: &mut Reader<'_>) -> Result<Option<DnsName<'static>>, Inva
             .ok()
             .and_then(|s| DnsName::try_from(s).ok())
             .map(|n| n.to_owned());
+    }
+    // RFC 6066 §3: ServerName server_name_list<1..2^16-1>.
+    if !seen_any {
+        return Err(InvalidMessage::EmptyList("server_name"));
     }
     Ok(host)
 }

@@ -11,7 +11,7 @@ use crate::msgs::enums::{
     CipherSuite, ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion,
     SignatureScheme,
 };
-use crate::msgs::extensions::{ClientExtensions, ServerExtensions, ServerMessage};
+use crate::msgs::extensions::{ClientExtensions, ServerExtensions, ServerMessage, MAX_EXTENSIONS};
 
 /// RFC 8446 §4.1.3: the ServerHello.random that marks a HelloRetryRequest
 /// (SHA-256 of "HelloRetryRequest").
@@ -275,6 +275,11 @@ impl Codec for NewSessionTicket13 {
                 return Err(InvalidMessage::DuplicateExtension(
                     ExtensionType::from_wire(typ),
                 ));
+            }
+            // As in every extension block: a bound keeps the duplicate
+            // check above from going quadratic.
+            if seen.len() == MAX_EXTENSIONS {
+                return Err(InvalidMessage::TooManyExtensions);
             }
             seen.push(typ);
             if typ == 42 {

@@ -94,16 +94,17 @@ impl RecordDecrypter for Tls13Protection {
             .key
             .open(tls13_nonce(&self.iv, seq), &aad, &mut record.payload)?;
         record.payload.truncate(plain_len);
+        // RFC 8446 §5.4: the whole TLSInnerPlaintext (content, type and
+        // padding) must not exceed 2^14 + 1 octets.
+        if plain_len > MAX_FRAGMENT_LEN + 1 {
+            return Err(Error::RecordOverflow);
+        }
         // RFC 8446 §5.4: strip zero padding; the last non-zero byte is the type.
         let Some(type_at) = record.payload.iter().rposition(|&b| b != 0) else {
             return Err(PeerMisbehaved::InnerPlaintextAllZero.into());
         };
         let typ = ContentType::from_wire(record.payload[type_at]);
         record.payload.truncate(type_at);
-        // RFC 8446 §5.4: TLSInnerPlaintext must not exceed 2^14 + 1 octets.
-        if record.payload.len() > MAX_FRAGMENT_LEN {
-            return Err(Error::RecordOverflow);
-        }
         record.typ = typ;
         Ok(())
     }

@@ -83,6 +83,10 @@ impl ExpectClientHello {
         hello: &ClientHello,
         msg: &HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
+        // RFC 8446 Appendix D.5: legacy_version 0x0300 or lower → protocol_version.
+        if hello.legacy_version.to_wire() < ProtocolVersion::TLSv1_0.to_wire() {
+            return Err(PeerMisbehaved::LegacyVersionTooLow.into());
+        }
         if choose_version(&self.config, hello)? == ProtocolVersion::TLSv1_2 {
             // A second ClientHello must stay with TLS 1.3 (RFC 8446 §4.1.2).
             if self.retry.is_some() {
@@ -380,7 +384,7 @@ fn choose_version(config: &ServerConfig, hello: &ClientHello) -> Result<Protocol
 /// one per group.
 fn check_key_shares(groups: &[NamedGroup], shares: &[KeyShareEntry]) -> Result<(), Error> {
     if shares.len() > MAX_KEY_SHARES {
-        return Err(PeerMisbehaved::InvalidKeyShare.into());
+        return Err(PeerMisbehaved::TooManyKeyShares.into());
     }
     for (i, share) in shares.iter().enumerate() {
         if !groups.contains(&share.group) {

@@ -9,8 +9,7 @@ use rustls_pki_types::UnixTime;
 
 use super::config::{CertifiedKey, ClientHelloInfo, ServerConfig};
 use crate::codec::{Codec, LengthPrefix, Reader};
-use crate::conn::{inappropriate, CommonState, Message, Side, State};
-use crate::crypto::ct_eq;
+use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
 use crate::crypto::kx::{self, KxShare};
 use crate::crypto::rsa_kx::{RsaPremasterKey, PREMASTER_LEN};
 use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
@@ -463,20 +462,10 @@ impl State for ExpectResumedFinished {
         common: &mut CommonState,
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
-        let msg = msg.into_handshake("Finished")?;
-        let HandshakePayload::Finished(verify_data) = &msg.payload else {
-            return Err(inappropriate(&msg, "Finished"));
-        };
-        // RFC 5246 §7.4.9: checked in constant time.
         let expected = self
             .master
             .verify_data(CLIENT_FINISHED_LABEL, &self.transcript.current());
-        if !ct_eq(&expected, verify_data) {
-            return Err(PeerMisbehaved::BadFinished.into());
-        }
-        common.observe(|| Event::FinishedVerified {
-            sender: Side::Client,
-        });
+        expect_finished(common, msg, Side::Client, &expected)?;
         common.start_traffic()?;
         Ok(Box::new(Traffic12::new(Side::Server)))
     }
@@ -694,18 +683,8 @@ impl State for ExpectFinished {
             master,
             encrypter,
         } = *self;
-        let msg = msg.into_handshake("Finished")?;
-        let HandshakePayload::Finished(verify_data) = &msg.payload else {
-            return Err(inappropriate(&msg, "Finished"));
-        };
-        // RFC 5246 §7.4.9: the client's Finished, checked in constant time.
         let expected = master.verify_data(CLIENT_FINISHED_LABEL, &transcript.current());
-        if !ct_eq(&expected, verify_data) {
-            return Err(PeerMisbehaved::BadFinished.into());
-        }
-        common.observe(|| Event::FinishedVerified {
-            sender: Side::Client,
-        });
+        let msg = expect_finished(common, msg, Side::Client, &expected)?;
         transcript.add(&msg);
         session.save(
             common,

@@ -8,10 +8,10 @@ use rustls_pki_types::DnsName;
 
 use super::config::{CertifiedKey, ServerConfig};
 use crate::codec::Codec;
-use crate::conn::{inappropriate, CommonState, Message, Side, State};
+use crate::conn::{expect_finished, CommonState, Message, Side, State};
 use crate::crypto::kx;
-use crate::crypto::{ct_eq, Secret};
-use crate::error::{Error, PeerMisbehaved};
+use crate::crypto::Secret;
+use crate::error::Error;
 use crate::msgs::enums::{ProtocolVersion, SignatureScheme};
 use crate::msgs::extensions::{KeyShareEntry, ServerExtensions};
 use crate::msgs::handshake::{
@@ -266,22 +266,12 @@ impl State for ExpectFinished {
         common: &mut CommonState,
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
-        let msg = msg.into_handshake("Finished")?;
-        let HandshakePayload::Finished(verify_data) = &msg.payload else {
-            return Err(inappropriate(&msg, "Finished"));
-        };
-        // RFC 8446 §4.4.4: the client's Finished, checked in constant time.
         let expected = finished_verify_data(
             self.suite,
             &self.client_handshake_secret,
             &self.transcript.current(),
         );
-        if !ct_eq(&expected, verify_data) {
-            return Err(PeerMisbehaved::BadFinished.into());
-        }
-        common.observe(|| Event::FinishedVerified {
-            sender: Side::Client,
-        });
+        let msg = expect_finished(common, msg, Side::Client, &expected)?;
         self.transcript.add(&msg);
         common.set_decrypter(protection(
             common,

@@ -3,7 +3,7 @@
 pub mod key_schedule;
 
 use crate::conn::{inappropriate, CommonState, Message, Side, State};
-use crate::error::Error;
+use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::AlertDescription;
 use crate::msgs::handshake::HandshakePayload;
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
@@ -74,21 +74,29 @@ impl State for ExpectChangeCipherSpec {
     }
 }
 
+/// Renegotiation requests declined with a warning before we treat more as
+/// a flood (each costs a protected alert).
+const MAX_RENEGOTIATION_REQUESTS: u32 = 4;
+
 /// After a TLS 1.2 handshake. Application data is handled by the engine;
 /// renegotiation is refused (RFC 5746 is signalled, never used).
 pub struct Traffic12 {
     side: Side,
+    renegotiation_requests: u32,
 }
 
 impl Traffic12 {
     pub fn new(side: Side) -> Self {
-        Self { side }
+        Self {
+            side,
+            renegotiation_requests: 0,
+        }
     }
 }
 
 impl State for Traffic12 {
     fn handle(
-        self: Box<Self>,
+        mut self: Box<Self>,
         common: &mut CommonState,
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
@@ -97,6 +105,10 @@ impl State for Traffic12 {
             // RFC 5246 §7.4.1.1 / §7.2.2: decline with a no_renegotiation warning.
             (HandshakePayload::HelloRequest, Side::Client)
             | (HandshakePayload::ClientHello(_), Side::Server) => {
+                self.renegotiation_requests += 1;
+                if self.renegotiation_requests > MAX_RENEGOTIATION_REQUESTS {
+                    return Err(PeerMisbehaved::TooManyRenegotiationRequests.into());
+                }
                 common.send_warning_alert(AlertDescription::NoRenegotiation);
                 Ok(self)
             }
