@@ -114,6 +114,9 @@ pub trait State: Send + Sync {
 #[derive(Default)]
 pub struct ChunkQueue {
     chunks: VecDeque<Vec<u8>>,
+    /// Bytes of the front chunk already consumed: partial reads and writes
+    /// move an offset, never the bytes.
+    front_used: usize,
     len: usize,
 }
 
@@ -133,55 +136,64 @@ impl ChunkQueue {
         self.len == 0
     }
 
+    /// Marks `n` bytes from the front as consumed.
+    fn consume(&mut self, mut n: usize) {
+        self.len -= n;
+        while n > 0 {
+            let Some(front) = self.chunks.front() else {
+                break;
+            };
+            let left = front.len() - self.front_used;
+            if n < left {
+                self.front_used += n;
+                return;
+            }
+            n -= left;
+            self.chunks.pop_front();
+            self.front_used = 0;
+        }
+    }
+
+    /// The unconsumed chunks, in order.
+    fn slices(&self) -> impl Iterator<Item = &[u8]> {
+        let used = self.front_used;
+        self.chunks
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| if i == 0 { &c[used..] } else { &c[..] })
+    }
+
     /// Copies out as much as fits in `buf`.
     pub fn read(&mut self, buf: &mut [u8]) -> usize {
         let mut done = 0;
-        while done < buf.len() {
-            let Some(front) = self.chunks.front_mut() else {
-                break;
-            };
-            let n = front.len().min(buf.len() - done);
-            buf[done..done + n].copy_from_slice(&front[..n]);
+        for chunk in self.slices() {
+            let n = chunk.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&chunk[..n]);
             done += n;
-            if n == front.len() {
-                self.chunks.pop_front();
-            } else {
-                front.drain(..n);
+            if done == buf.len() {
+                break;
             }
         }
-        self.len -= done;
+        self.consume(done);
         done
     }
 
     /// Writes the chunks to `wr` with one vectored write.
     pub fn write_to(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
-        let bufs: Vec<io::IoSlice<'_>> = self
-            .chunks
-            .iter()
-            .take(64)
-            .map(|c| io::IoSlice::new(c))
-            .collect();
-        let mut n = wr.write_vectored(&bufs)?;
-        let written = n;
-        while n > 0 {
-            let Some(front) = self.chunks.front_mut() else {
-                break;
-            };
-            if n >= front.len() {
-                n -= front.len();
-                self.chunks.pop_front();
-            } else {
-                front.drain(..n);
-                n = 0;
-            }
-        }
-        self.len -= written;
+        let bufs: Vec<io::IoSlice<'_>> = self.slices().take(64).map(io::IoSlice::new).collect();
+        let written = wr.write_vectored(&bufs)?;
+        self.consume(written);
         Ok(written)
     }
 
     fn take_all(&mut self) -> Vec<Vec<u8>> {
+        let mut chunks: Vec<Vec<u8>> = self.chunks.drain(..).collect();
+        if let Some(first) = chunks.first_mut() {
+            first.drain(..self.front_used);
+        }
+        self.front_used = 0;
         self.len = 0;
-        self.chunks.drain(..).collect()
+        chunks
     }
 }
 
@@ -309,6 +321,12 @@ impl CommonState {
         }
     }
 
+    /// Whether anyone takes secrets: a key log, or an observer that asked.
+    /// Secrets only they would see need not be derived otherwise.
+    pub fn secrets_wanted(&self) -> bool {
+        self.key_log.is_some() || self.observing_secrets()
+    }
+
     /// Whether an observer asked to see secrets.
     pub fn observing_secrets(&self) -> bool {
         self.observer.as_ref().is_some_and(|o| o.wants_secrets())
@@ -317,8 +335,10 @@ impl CommonState {
     /// A secret was derived: write it to the key log (if the application
     /// installed one) and show it to an observer that wants secrets.
     pub fn secret(&self, kind: SecretKind, value: &Secret) {
-        if let (Some(log), Some(label)) = (&self.key_log, kind.nss_label()) {
-            log.log(&label, &self.client_random, value.expose());
+        if let Some(log) = &self.key_log {
+            if let Some(label) = kind.nss_label() {
+                log.log(&label, &self.client_random, value.expose());
+            }
         }
         if self.observing_secrets() {
             self.observe(|| Event::Secret { kind, value });
@@ -899,5 +919,41 @@ impl io::Write for Writer<'_> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_queue_partial_reads_and_writes_keep_order() {
+        let mut q = ChunkQueue::default();
+        q.push(b"hello ".to_vec());
+        q.push(Vec::new());
+        q.push(b"world".to_vec());
+        assert_eq!(q.len(), 11);
+        let mut buf = [0u8; 4];
+        assert_eq!(q.read(&mut buf), 4);
+        assert_eq!(&buf, b"hell");
+        // A writer that takes three bytes at a time.
+        struct Three(Vec<u8>);
+        impl io::Write for Three {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                let n = b.len().min(3);
+                self.0.extend_from_slice(&b[..n]);
+                Ok(n)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        // The default write_vectored writes from the first slice only.
+        let mut w = Three(Vec::new());
+        assert_eq!(q.write_to(&mut w).unwrap(), 2);
+        assert_eq!(w.0, b"o ");
+        assert_eq!(q.read(&mut buf[..1]), 1);
+        assert_eq!(q.take_all(), vec![b"orld".to_vec()]);
+        assert!(q.is_empty());
     }
 }

@@ -258,8 +258,15 @@ impl State for ExpectFinished {
 
         let master = hs.key_schedule.into_master();
         common.secret(SecretKind::Tls13MasterSecret, master.secret());
-        let app = master.application_secrets(&hs.transcript.current());
-        common.secret(SecretKind::ExporterMasterSecret, &app.exporter);
+        let handshake_hash = hs.transcript.current();
+        let app = master.application_secrets(&handshake_hash);
+        // We offer no exporter API: the exporter secret is only ever shown.
+        if common.secrets_wanted() {
+            common.secret(
+                SecretKind::ExporterMasterSecret,
+                &master.exporter_master_secret(&handshake_hash),
+            );
+        }
         common.set_decrypter(protection(
             common,
             hs.suite,
@@ -290,19 +297,21 @@ impl State for ExpectFinished {
             Side::Client,
         )?)?;
         common.start_traffic()?;
-        let resumption = master.resumption_master_secret(&hs.transcript.current());
-        common.secret(SecretKind::ResumptionMasterSecret, &resumption);
-        let tickets = hs.cx.config.session_cache.clone().map(|cache| TicketSink {
-            cache,
-            server_name: hs.cx.server_name.to_str().into_owned(),
-            resumption_master_secret: resumption,
-            time: hs.cx.config.time.clone(),
-            server_certificates: common
-                .negotiated
-                .peer_certificates
-                .clone()
-                .unwrap_or_default(),
-            alpn: common.negotiated.alpn.clone(),
+        let tickets = hs.cx.config.session_cache.clone().map(|cache| {
+            let resumption = master.resumption_master_secret(&hs.transcript.current());
+            common.secret(SecretKind::ResumptionMasterSecret, &resumption);
+            TicketSink {
+                cache,
+                server_name: hs.cx.server_name.to_str().into_owned(),
+                resumption_master_secret: resumption,
+                time: hs.cx.config.time.clone(),
+                server_certificates: common
+                    .negotiated
+                    .peer_certificates
+                    .clone()
+                    .unwrap_or_default(),
+                alpn: common.negotiated.alpn.clone(),
+            }
         });
         let mut traffic = Traffic13::new(hs.suite, Side::Client, app.server, app.client);
         traffic.tickets = tickets;

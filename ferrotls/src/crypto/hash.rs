@@ -27,6 +27,17 @@ impl HashAlgorithm {
         digest::digest(self.digest_alg(), data).as_ref().to_vec()
     }
 
+    /// Hash(""), which the key schedule uses often: computed once.
+    pub fn empty_hash(self) -> &'static [u8] {
+        static SHA256: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        static SHA384: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let cell = match self {
+            Self::Sha256 => &SHA256,
+            Self::Sha384 => &SHA384,
+        };
+        cell.get_or_init(|| self.hash(&[]))
+    }
+
     pub fn start(self) -> HashContext {
         HashContext(digest::Context::new(self.digest_alg()))
     }

@@ -187,8 +187,15 @@ pub(super) fn emit_server_flight(
 
     let master = key_schedule.into_master();
     common.secret(SecretKind::Tls13MasterSecret, master.secret());
-    let app = master.application_secrets(&transcript.current());
-    common.secret(SecretKind::ExporterMasterSecret, &app.exporter);
+    let handshake_hash = transcript.current();
+    let app = master.application_secrets(&handshake_hash);
+    // We offer no exporter API: the exporter secret is only ever shown.
+    if common.secrets_wanted() {
+        common.secret(
+            SecretKind::ExporterMasterSecret,
+            &master.exporter_master_secret(&handshake_hash),
+        );
+    }
     common.set_encrypter(protection(
         common,
         suite,
@@ -281,11 +288,15 @@ impl State for ExpectFinished {
             Side::Client,
         )?);
         common.start_traffic()?;
-        let resumption = self
-            .master
-            .resumption_master_secret(&self.transcript.current());
-        common.secret(SecretKind::ResumptionMasterSecret, &resumption);
-        send_tickets(&self.config, common, self.suite, &resumption)?;
+        let config = &self.config;
+        if config.ticket_count > 0 && (config.ticketer.is_some() || config.session_store.is_some())
+        {
+            let resumption = self
+                .master
+                .resumption_master_secret(&self.transcript.current());
+            common.secret(SecretKind::ResumptionMasterSecret, &resumption);
+            send_tickets(config, common, self.suite, &resumption)?;
+        }
         let ApplicationSecrets { client, server, .. } = self.app;
         Ok(Box::new(Traffic13::new(
             self.suite,

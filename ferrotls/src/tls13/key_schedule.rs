@@ -13,6 +13,8 @@
 //! secret that mixed in the key exchange.
 
 use crate::crypto::aead::NONCE_LEN;
+use std::sync::OnceLock;
+
 use crate::crypto::hash::HashAlgorithm;
 use crate::crypto::hkdf;
 use crate::crypto::Secret;
@@ -55,13 +57,43 @@ pub fn derive_secret(
 pub struct EarlySecret {
     suite: &'static Tls13CipherSuite,
     secret: Secret,
+    with_psk: bool,
+}
+
+/// Without a PSK the early secret, and the "derived" salt it hands the
+/// handshake secret, are the same for every connection using a hash:
+/// public constants (RFC 8448 §3 shows them), computed once.
+struct NoPsk {
+    early: Secret,
+    derived: Secret,
+}
+
+fn no_psk(hash: HashAlgorithm) -> &'static NoPsk {
+    static SHA256: OnceLock<NoPsk> = OnceLock::new();
+    static SHA384: OnceLock<NoPsk> = OnceLock::new();
+    let cell = match hash {
+        HashAlgorithm::Sha256 => &SHA256,
+        HashAlgorithm::Sha384 => &SHA384,
+    };
+    cell.get_or_init(|| {
+        let zeros = vec![0u8; hash.output_len()];
+        let early = hkdf::extract(hash, &zeros, &zeros);
+        let derived = derive_secret(hash, early.expose(), b"derived", hash.empty_hash());
+        NoPsk { early, derived }
+    })
 }
 
 impl EarlySecret {
     pub fn new(suite: &'static Tls13CipherSuite, psk: Option<&[u8]>) -> Self {
-        let zeros = vec![0u8; suite.hash.output_len()];
-        let secret = hkdf::extract(suite.hash, &zeros, psk.unwrap_or(&zeros));
-        Self { suite, secret }
+        let secret = match psk {
+            Some(psk) => hkdf::extract(suite.hash, &vec![0u8; suite.hash.output_len()], psk),
+            None => no_psk(suite.hash).early.clone(),
+        };
+        Self {
+            suite,
+            secret,
+            with_psk: psk.is_some(),
+        }
     }
 
     pub fn secret(&self) -> &Secret {
@@ -70,18 +102,20 @@ impl EarlySecret {
 
     /// binder_key for a resumption PSK (RFC 8446 §7.1, "res binder").
     pub fn resumption_binder_key(&self) -> Secret {
-        let empty_hash = self.suite.hash.hash(&[]);
         derive_secret(
             self.suite.hash,
             self.secret.expose(),
             b"res binder",
-            &empty_hash,
+            self.suite.hash.empty_hash(),
         )
     }
 
     /// Mixes in the (EC)DHE / KEM shared secret.
     pub fn into_handshake(self, shared_secret: &[u8]) -> HandshakeSecret {
-        let salt = derive_empty(self.suite, &self.secret);
+        let salt = match self.with_psk {
+            true => derive_empty(self.suite, &self.secret),
+            false => no_psk(self.suite.hash).derived.clone(),
+        };
         HandshakeSecret {
             suite: self.suite,
             secret: hkdf::extract(self.suite.hash, salt.expose(), shared_secret),
@@ -95,7 +129,7 @@ fn derive_empty(suite: &Tls13CipherSuite, secret: &Secret) -> Secret {
         suite.hash,
         secret.expose(),
         b"derived",
-        &suite.hash.hash(&[]),
+        suite.hash.empty_hash(),
     )
 }
 
@@ -141,11 +175,10 @@ pub struct MasterSecret {
     secret: Secret,
 }
 
-/// Application traffic secrets and the exporter master secret.
+/// The application traffic secrets, one per direction.
 pub struct ApplicationSecrets {
     pub client: Secret,
     pub server: Secret,
-    pub exporter: Secret,
 }
 
 impl MasterSecret {
@@ -159,8 +192,17 @@ impl MasterSecret {
         ApplicationSecrets {
             client: derive_secret(h, self.secret.expose(), b"c ap traffic", handshake_hash),
             server: derive_secret(h, self.secret.expose(), b"s ap traffic", handshake_hash),
-            exporter: derive_secret(h, self.secret.expose(), b"exp master", handshake_hash),
         }
+    }
+
+    /// exporter_master_secret, over ClientHello..server Finished.
+    pub fn exporter_master_secret(&self, handshake_hash: &[u8]) -> Secret {
+        derive_secret(
+            self.suite.hash,
+            self.secret.expose(),
+            b"exp master",
+            handshake_hash,
+        )
     }
 
     /// Over ClientHello..client Finished.

@@ -118,7 +118,7 @@ fn run_schedule() -> Schedule {
         master: master.secret().clone(),
         client_ap: app.client,
         server_ap: app.server,
-        exporter: app.exporter,
+        exporter: master.exporter_master_secret(&t.through_server_finished),
         resumption: master.resumption_master_secret(&t.through_client_finished),
     }
 }
