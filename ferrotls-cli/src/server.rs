@@ -12,6 +12,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -162,15 +163,50 @@ fn spawn_connection(
             return;
         }
     };
+    // A flood of connections must not make unbounded threads: beyond the
+    // cap, new connections are closed at once (and say so in the log).
+    let Some(slot) = ConnectionSlot::take() else {
+        eprintln!("ferrotls: {peer}: refused: {MAX_CONNECTIONS} connections already open");
+        return;
+    };
     let spawned = thread::Builder::new()
         .name(format!("conn {peer}"))
+        .stack_size(CONNECTION_STACK)
         .spawn(move || {
+            let _slot = slot;
             if let Err(e) = serve(sock, peer, config, mode, idle) {
                 eprintln!("ferrotls: {peer}: {e}");
             }
         });
     if let Err(e) = spawned {
         eprintln!("ferrotls: {peer}: cannot start a thread: {e}");
+    }
+}
+
+/// Connections served at once; each holds a thread.
+const MAX_CONNECTIONS: usize = 1024;
+/// A connection's thread needs little stack: buffers live on the heap.
+const CONNECTION_STACK: usize = 256 * 1024;
+
+/// One of the MAX_CONNECTIONS places, given back when dropped.
+struct ConnectionSlot;
+
+static OPEN_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
+
+impl ConnectionSlot {
+    fn take() -> Option<Self> {
+        OPEN_CONNECTIONS
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_CONNECTIONS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self)
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        OPEN_CONNECTIONS.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
