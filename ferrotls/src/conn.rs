@@ -14,8 +14,8 @@ use crate::crypto::Secret;
 use crate::error::{Error, InvalidMessage, PeerMisbehaved};
 use crate::msgs::alert::Alert;
 use crate::msgs::enums::{
-    AlertDescription, AlertLevel, CipherSuite, ContentType, KeyUpdateRequest, NamedGroup,
-    ProtocolVersion, SignatureScheme,
+    AlertDescription, AlertLevel, CipherSuite, ContentType, HandshakeType, KeyUpdateRequest,
+    NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use crate::observe::{Direction, Event, KeyLog, Observer, SecretKind};
@@ -303,6 +303,8 @@ pub struct CommonState {
     /// TLS 1.3: records per sending key before we rotate it (the AEAD's
     /// limit when `None`).
     pub records_per_key: Option<u64>,
+    /// This end is the client.
+    pub is_client: bool,
 }
 
 impl CommonState {
@@ -705,6 +707,12 @@ impl ConnectionCommon {
                 len: msg.encoding.len(),
                 encrypted: self.common.record_layer.decrypter.is_some(),
             });
+            // RFC 5246 §7.4.1.1: a client ignores HelloRequest while it is
+            // negotiating (and it is never part of the transcript).
+            let negotiating = self.common.is_client && !self.common.handshake_complete;
+            if negotiating && self.tls12_negotiated() && msg.typ() == HandshakeType::HelloRequest {
+                continue;
+            }
             self.dispatch(Message::Handshake(msg))?;
             // RFC 8446 §5.1: a message before a key change must end its record.
             if self.common.record_layer.read_epoch != epoch && !self.joiner.is_empty() {

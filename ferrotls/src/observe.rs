@@ -146,7 +146,7 @@ pub enum Event<'a> {
         stage: KeyStage,
         writer: Side,
         key: &'a Secret,
-        iv: &'a [u8],
+        iv: &'a Secret,
     },
     /// A Finished message was checked and matched.
     FinishedVerified {

@@ -591,7 +591,8 @@ fn client_checks_the_servers_first_flight() {
         ("CertificateRequest", insert_before(SERVER_HELLO_DONE, hs_part(hs(CERTIFICATE_REQUEST, &[1, 64, 0, 2, 4, 3, 0, 0]))), Want::Accept),
         ("two CertificateRequests", p(|ps| { let cr = hs_part(hs(CERTIFICATE_REQUEST, &[1, 64, 0, 2, 4, 3, 0, 0])); ps.insert(3, cr.clone()); ps.insert(3, cr) }), Want::Unexpected(HandshakeType::CertificateRequest)),
         ("CertificateRequest without types", insert_before(SERVER_HELLO_DONE, hs_part(hs(CERTIFICATE_REQUEST, &[0, 0, 2, 4, 3, 0, 0]))), decode(IM::EmptyList("certificate_types"))),
-        ("HelloRequest during the handshake", insert_before(CERTIFICATE, hs_part(hs(HELLO_REQUEST, &[]))), Want::Unexpected(HandshakeType::HelloRequest)),
+        // RFC 5246 §7.4.1.1: ignored while the client is negotiating.
+        ("HelloRequest during the handshake", insert_before(CERTIFICATE, hs_part(hs(HELLO_REQUEST, &[]))), Want::Accept),
         ("ServerHelloDone with a body", replace(SERVER_HELLO_DONE, hs(SERVER_HELLO_DONE, &[0])), decode(IM::TrailingData("handshake message"))),
         ("data in the flight", insert_before(SERVER_HELLO_DONE, plain(APPDATA, b"x")), rej(PM::ApplicationDataBeforeHandshake, A::UnexpectedMessage)),
         ("CCS in the flight", insert_before(SERVER_HELLO_DONE, plain(CCS, &[1])), rej(Error::InappropriateMessage { expected: "ServerHelloDone", got: ContentType::ChangeCipherSpec, }, A::UnexpectedMessage)),

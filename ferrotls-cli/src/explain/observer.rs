@@ -179,7 +179,7 @@ fn record(rec: &mut Recording, event: &Event<'_>) {
             stage: *stage,
             writer: *writer,
             key: (*key).clone(),
-            iv: Secret::from_slice(iv),
+            iv: (*iv).clone(),
         }),
         Event::FinishedVerified { sender } => rec.finished_verified.push(*sender),
         Event::HandshakeComplete(negotiated) => rec.negotiated = Some((*negotiated).clone()),

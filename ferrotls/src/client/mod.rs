@@ -28,6 +28,7 @@ impl ClientConnection {
         config.validate()?;
         let mut common = CommonState::new(config.observer.clone(), config.key_log.clone());
         common.records_per_key = config.key_update_after_records;
+        common.is_client = true;
         let max_message = config.max_handshake_message;
         let state = hs::start_handshake(config, server_name, &mut common)?;
         common.flush_handshake()?;

@@ -31,11 +31,12 @@ pub fn protection(
     common.secret(kind, traffic_secret);
     let keys = TrafficKeys::derive(suite, traffic_secret);
     if common.observing_secrets() {
+        let iv = Secret::from_slice(&keys.iv);
         common.observe(|| Event::TrafficKey {
             stage,
             writer,
             key: &keys.key,
-            iv: &keys.iv,
+            iv: &iv,
         });
     }
     let key = AeadKey::new(suite.aead, keys.key.expose())?;
