@@ -417,3 +417,21 @@ fn tls12_session_without_ems_is_not_resumed_by_an_ems_client() {
         Some(&Error::AlertReceived(AlertDescription::HandshakeFailure))
     );
 }
+
+#[test]
+fn a_ticket_flood_is_not_kept() {
+    let Setup {
+        mut client, server, ..
+    } = setup(ProtocolVersion::TLSv1_3);
+    let cache = Arc::new(ClientSessionCache::new(4, 1000));
+    client.session_cache = Some(cache.clone());
+    let mut server = (*server).clone();
+    server.ticket_count = 200;
+    connect(&client, &Arc::new(server));
+    let now = client.time.now();
+    let mut kept = 0;
+    while cache.take_tls13_ticket("localhost", now).is_some() {
+        kept += 1;
+    }
+    assert_eq!(kept, ferrotls::tls13::traffic::MAX_TICKETS_KEPT);
+}

@@ -17,6 +17,9 @@ use crate::time::TimeProvider;
 use crate::tls13::key_schedule::{next_traffic_secret, resumption_psk};
 use crate::tls13::protection;
 
+/// NewSessionTickets per connection turned into resumable sessions.
+pub const MAX_TICKETS_KEPT: u32 = 16;
+
 /// KeyUpdates accepted without application data in between: more is a
 /// flood meant to burn our CPU.
 pub const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
@@ -42,6 +45,7 @@ pub struct Traffic13 {
     write: TrafficSecret,
     /// Client: where NewSessionTickets go.
     pub tickets: Option<TicketSink>,
+    tickets_received: u32,
 }
 
 /// What a client needs to turn NewSessionTickets into resumable sessions.
@@ -95,6 +99,7 @@ impl Traffic13 {
                 generation: 0,
             },
             tickets: None,
+            tickets_received: 0,
         }
     }
 
@@ -145,7 +150,14 @@ impl State for Traffic13 {
                 Ok(self)
             }
             HandshakePayload::NewSessionTicket13(nst) if self.side == Side::Client => {
-                if let Some(sink) = &self.tickets {
+                // Each ticket costs an HKDF; past a handful per connection
+                // they are ignored, so a flood buys the server nothing.
+                self.tickets_received = self.tickets_received.saturating_add(1);
+                if let Some(sink) = self
+                    .tickets
+                    .as_ref()
+                    .filter(|_| self.tickets_received <= MAX_TICKETS_KEPT)
+                {
                     sink.store(self.suite, nst);
                 }
                 Ok(self)
