@@ -31,9 +31,14 @@ pub struct Record {
 
 /// Writes a record header.
 pub fn write_header(out: &mut Vec<u8>, typ: ContentType, version: ProtocolVersion, len: usize) {
-    out.push(typ.to_wire());
-    out.extend_from_slice(&version.to_wire().to_be_bytes());
-    out.extend_from_slice(&(len as u16).to_be_bytes());
+    out.extend_from_slice(&header(typ, version, len));
+}
+
+/// A record header as bytes (it is also TLS 1.3's additional data).
+pub fn header(typ: ContentType, version: ProtocolVersion, len: usize) -> [u8; HEADER_LEN] {
+    let [v0, v1] = version.to_wire().to_be_bytes();
+    let [l0, l1] = (len as u16).to_be_bytes();
+    [typ.to_wire(), v0, v1, l0, l1]
 }
 
 /// Checks a record header, before any of its body is read.

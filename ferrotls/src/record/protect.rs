@@ -1,7 +1,7 @@
 //! Record protection: one encrypter per sending direction, one decrypter per
 //! receiving direction, each with its own sequence number.
 
-use super::{write_header, Record, HEADER_LEN, MAX_FRAGMENT_LEN};
+use super::{header, Record, MAX_FRAGMENT_LEN};
 use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{ContentType, ProtocolVersion};
@@ -58,17 +58,12 @@ impl RecordEncrypter for Tls13Protection {
     ) -> Result<(), Error> {
         // TLSInnerPlaintext: content ‖ type (no padding); outer type is
         // application_data and legacy_record_version 0x0303.
-        let len = plain.len() + 1 + TAG_LEN;
-        let start = out.len();
-        write_header(
-            out,
+        let aad = header(
             ContentType::ApplicationData,
             ProtocolVersion::TLSv1_2,
-            len,
+            plain.len() + 1 + TAG_LEN,
         );
-        let aad: [u8; HEADER_LEN] = out[start..start + HEADER_LEN]
-            .try_into()
-            .map_err(|_| Error::Internal("header"))?;
+        out.extend_from_slice(&aad);
         let body = out.len();
         out.extend_from_slice(plain);
         out.push(typ.to_wire());
@@ -88,8 +83,7 @@ impl RecordDecrypter for Tls13Protection {
         if record.payload.len() < TAG_LEN {
             return Err(Error::DecryptError);
         }
-        let mut aad = Vec::with_capacity(HEADER_LEN);
-        write_header(&mut aad, record.typ, record.version, record.payload.len());
+        let aad = header(record.typ, record.version, record.payload.len());
         let plain_len = self
             .key
             .open(tls13_nonce(&self.iv, seq), &aad, &mut record.payload)?;
@@ -114,6 +108,7 @@ impl RecordDecrypter for Tls13Protection {
 mod tests {
     use super::*;
     use crate::crypto::aead::AeadAlgorithm;
+    use crate::record::{write_header, HEADER_LEN};
 
     fn pair() -> Tls13Protection {
         Tls13Protection::new(
