@@ -5,7 +5,7 @@ use crate::crypto::aead::AeadAlgorithm;
 use crate::crypto::cbc::MacAlgorithm;
 use crate::crypto::hash::HashAlgorithm;
 use crate::error::Error;
-use crate::msgs::enums::{CipherSuite, ProtocolVersion};
+use crate::msgs::enums::{CipherSuite, ProtocolVersion, SignatureScheme};
 
 /// A TLS 1.3 cipher suite: an AEAD and the hash for HKDF (RFC 8446 §B.4).
 #[derive(Debug, PartialEq, Eq)]
@@ -59,6 +59,34 @@ pub enum Authentication12 {
     /// ECDSA (and, per RFC 8422 §2.3, EdDSA) certificates.
     Ecdsa,
     Rsa,
+}
+
+impl Authentication12 {
+    /// RFC 5246 §7.4.1.4.1, RFC 8422 §5.1.1: the signature schemes a
+    /// certificate of this kind signs ServerKeyExchange with.
+    pub fn allows(self, scheme: SignatureScheme) -> bool {
+        use SignatureScheme as S;
+        match self {
+            Self::Ecdsa => {
+                matches!(
+                    scheme,
+                    S::ECDSA_NISTP256_SHA256
+                        | S::ECDSA_NISTP384_SHA384
+                        | S::ECDSA_NISTP521_SHA512
+                        | S::ED25519
+                )
+            }
+            Self::Rsa => matches!(
+                scheme,
+                S::RSA_PKCS1_SHA256
+                    | S::RSA_PKCS1_SHA384
+                    | S::RSA_PKCS1_SHA512
+                    | S::RSA_PSS_RSAE_SHA256
+                    | S::RSA_PSS_RSAE_SHA384
+                    | S::RSA_PSS_RSAE_SHA512
+            ),
+        }
+    }
 }
 
 /// The record protection of a TLS 1.2 suite.

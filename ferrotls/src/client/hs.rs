@@ -264,6 +264,21 @@ impl State for ExpectServerHello {
     }
 }
 
+/// RFC 7301 §3.1: the server picks one of the protocols we offered.
+pub(super) fn accept_alpn(
+    config: &ClientConfig,
+    common: &mut CommonState,
+    chosen: Option<&Vec<u8>>,
+) -> Result<(), Error> {
+    if let Some(proto) = chosen {
+        if !config.alpn_protocols.contains(proto) {
+            return Err(PeerMisbehaved::SelectedUnofferedProtocol.into());
+        }
+        common.negotiated.alpn = Some(proto.clone());
+    }
+    Ok(())
+}
+
 /// Validates the server's chain with the configured verifier, tells the
 /// observer the outcome, and records the chain.
 pub(super) fn verify_server_chain(

@@ -7,19 +7,19 @@ use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 
-use super::hs::{check_server_extensions, verify_server_chain, ClientContext};
+use super::hs::{accept_alpn, check_server_extensions, verify_server_chain, ClientContext};
 use crate::codec::{encode_opaque, LengthPrefix};
 use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
 use crate::crypto::rsa_kx::{encrypt_premaster, PREMASTER_LEN};
 use crate::crypto::{kx, Secret};
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::msgs::enums::CipherSuite;
-use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme};
+use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion};
 use crate::msgs::handshake::{EcdheParams, HandshakeMessage, HandshakePayload, ServerHello};
 use crate::observe::{Event, KeyExchangeKind, SecretKind};
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
 use crate::session::{ClientSessionCache, Tls12Session};
-use crate::suites::{tls12_suite, Authentication12, KeyExchange12, Tls12CipherSuite};
+use crate::suites::{tls12_suite, KeyExchange12, Tls12CipherSuite};
 use crate::time::TimeProvider;
 use crate::tls12::key_schedule::{
     MasterSecret12, MasterSecretSeed, CLIENT_FINISHED_LABEL, SERVER_FINISHED_LABEL,
@@ -108,13 +108,7 @@ pub(super) fn handle_server_hello(
     if suite.is_cbc() && !ext.encrypt_then_mac {
         return Err(PeerIncompatible::EncryptThenMacRequired.into());
     }
-    // RFC 7301 §3.1: the server picks one of the protocols we offered.
-    if let Some(proto) = &ext.alpn {
-        if !config.alpn_protocols.contains(proto) {
-            return Err(PeerMisbehaved::SelectedUnofferedProtocol.into());
-        }
-        common.negotiated.alpn = Some(proto.clone());
-    }
+    accept_alpn(config, common, ext.alpn.as_ref())?;
     common.negotiated.version = Some(ProtocolVersion::TLSv1_2);
     common.negotiated.suite = Some(suite.suite);
     common.observe(|| Event::ServerRandom(&hello.random));
@@ -302,32 +296,6 @@ struct ExpectServerKeyExchange {
     certs: Vec<CertificateDer<'static>>,
 }
 
-/// RFC 8422 §5.4 / RFC 5246 §7.4.1.4.1: the signature must use a scheme we
-/// offered that fits the suite's certificate type.
-fn fits_suite(scheme: SignatureScheme, auth: Authentication12) -> bool {
-    use SignatureScheme as S;
-    match auth {
-        Authentication12::Ecdsa => {
-            matches!(
-                scheme,
-                S::ECDSA_NISTP256_SHA256
-                    | S::ECDSA_NISTP384_SHA384
-                    | S::ECDSA_NISTP521_SHA512
-                    | S::ED25519
-            )
-        }
-        Authentication12::Rsa => matches!(
-            scheme,
-            S::RSA_PKCS1_SHA256
-                | S::RSA_PKCS1_SHA384
-                | S::RSA_PKCS1_SHA512
-                | S::RSA_PSS_RSAE_SHA256
-                | S::RSA_PSS_RSAE_SHA384
-                | S::RSA_PSS_RSAE_SHA512
-        ),
-    }
-}
-
 impl State for ExpectServerKeyExchange {
     fn handle(
         self: Box<Self>,
@@ -363,7 +331,7 @@ impl State for ExpectServerKeyExchange {
         if !offered_schemes.contains(&scheme) {
             return Err(PeerMisbehaved::SelectedUnofferedSignatureScheme.into());
         }
-        if !fits_suite(scheme, hs.suite.auth) {
+        if !hs.suite.auth.allows(scheme) {
             return Err(PeerMisbehaved::UnsuitableSignatureScheme.into());
         }
         // RFC 8422 §5.4: signed over client_random ‖ server_random ‖ params.

@@ -4,7 +4,7 @@
 
 use rustls_pki_types::CertificateDer;
 
-use super::hs::{check_server_extensions, verify_server_chain, ClientContext};
+use super::hs::{accept_alpn, check_server_extensions, verify_server_chain, ClientContext};
 use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
 use crate::crypto::Secret;
 use crate::error::{Error, PeerMisbehaved};
@@ -112,13 +112,7 @@ impl State for ExpectEncryptedExtensions {
             return Err(inappropriate(&msg, "EncryptedExtensions"));
         };
         check_server_extensions(&ext.received, &hs.cx.hello.extensions, ENCRYPTED_EXTENSIONS)?;
-        // RFC 7301 §3.1: the server picks one of the protocols we offered.
-        if let Some(proto) = &ext.alpn {
-            if !hs.cx.config.alpn_protocols.contains(proto) {
-                return Err(PeerMisbehaved::SelectedUnofferedProtocol.into());
-            }
-            common.negotiated.alpn = Some(proto.clone());
-        }
+        accept_alpn(&hs.cx.config, common, ext.alpn.as_ref())?;
         hs.transcript.add(&msg);
         // RFC 8446 §2.2: a resumed handshake has no Certificate or CertificateVerify.
         if hs.resumed.is_some() {

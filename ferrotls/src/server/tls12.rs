@@ -41,23 +41,11 @@ struct Choice {
 
 /// The schemes of the client's list that fit a suite's certificate type.
 fn schemes_for(auth: Authentication12, offered: &[SignatureScheme]) -> Vec<SignatureScheme> {
-    use SignatureScheme as S;
-    let fits = |s: &SignatureScheme| match auth {
-        Authentication12::Ecdsa => matches!(
-            s,
-            S::ECDSA_NISTP256_SHA256 | S::ECDSA_NISTP384_SHA384 | S::ED25519
-        ),
-        Authentication12::Rsa => matches!(
-            s,
-            S::RSA_PSS_RSAE_SHA256
-                | S::RSA_PSS_RSAE_SHA384
-                | S::RSA_PSS_RSAE_SHA512
-                | S::RSA_PKCS1_SHA256
-                | S::RSA_PKCS1_SHA384
-                | S::RSA_PKCS1_SHA512
-        ),
-    };
-    offered.iter().copied().filter(fits).collect()
+    offered
+        .iter()
+        .copied()
+        .filter(|s| auth.allows(*s))
+        .collect()
 }
 
 pub(super) fn handle_client_hello(
