@@ -121,6 +121,8 @@ pub enum PeerMisbehaved {
     ResumedUnofferedSession,
     /// RFC 8446 §4.2.11: a PSK binder that does not verify.
     BadPskBinder,
+    /// A HelloRetryRequest cookie too large for us to echo.
+    OversizedCookie,
     /// RFC 8446 §4.2.11: a different number of PSK identities and binders.
     PskBindersMismatch,
     /// RFC 8446 §4.2.11: the server selected a PSK we did not offer, or one

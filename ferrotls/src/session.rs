@@ -16,6 +16,10 @@ use crate::crypto::Secret;
 use crate::error::{Error, InvalidMessage};
 use crate::msgs::enums::{CipherSuite, ProtocolVersion};
 
+/// Tickets larger than this are not kept: offering one must still leave
+/// room in the ClientHello's extensions (whose length is 16 bits).
+pub const MAX_TICKET_LEN: usize = 16 * 1024;
+
 /// RFC 8446 §4.6.1: servers MUST NOT use a ticket lifetime over 7 days.
 pub const MAX_TICKET_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 

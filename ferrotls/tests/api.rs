@@ -516,3 +516,63 @@ fn idle_connections_are_closed_with_close_notify() {
     let mut rest = Vec::new();
     assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0);
 }
+
+/// A HelloRetryRequest cookie too large to echo inside the second
+/// ClientHello's extensions (whose total length is 16 bits) is refused
+/// with an error, not a panic.
+#[test]
+fn an_oversized_retry_cookie_is_refused() {
+    use ferrotls::msgs::enums::{CipherSuite as CS, NamedGroup as NG};
+    use ferrotls::msgs::extensions::ServerExtensions;
+    use ferrotls::msgs::handshake::{HandshakeMessage, HandshakePayload, ServerHello, HRR_RANDOM};
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    // Handshake messages over 64 KiB are refused by default; a client that
+    // accepts larger ones (for large certificate chains) must still not
+    // echo a cookie it cannot encode.
+    let mut config = pki.client_config();
+    config.max_handshake_message = 1 << 17;
+    let config = Arc::new(config);
+    // 65515 bytes: about the largest cookie a HelloRetryRequest can carry.
+    for (len, refused) in [(16 * 1024, false), (65515, true)] {
+        let mut c = ClientConnection::new(config.clone(), server_name("localhost")).unwrap();
+        let mut first = Vec::new();
+        c.write_tls(&mut first).unwrap();
+        let session_id = match HandshakeMessage::read_tls13(first[5..].to_vec())
+            .unwrap()
+            .payload
+        {
+            HandshakePayload::ClientHello(h) => h.session_id,
+            other => panic!("{other:?}"),
+        };
+        let hrr = ServerHello {
+            legacy_version: ProtocolVersion::TLSv1_2,
+            random: HRR_RANDOM,
+            session_id,
+            cipher_suite: CS::TLS_AES_128_GCM_SHA256,
+            compression_method: 0,
+            extensions: ServerExtensions {
+                supported_version: Some(ProtocolVersion::TLSv1_3),
+                selected_group: Some(NG::secp256r1),
+                cookie: Some(vec![7u8; len]),
+                ..Default::default()
+            },
+        };
+        let msg = HandshakeMessage::build(HandshakePayload::HelloRetryRequest(hrr)).encoding;
+        let mut wire = Vec::new();
+        for chunk in msg.chunks(16384) {
+            wire.extend_from_slice(&[22, 3, 3]);
+            wire.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+            wire.extend_from_slice(chunk);
+        }
+        let result = feed(&mut c, &wire);
+        match refused {
+            true => assert_eq!(
+                result,
+                Err(Error::PeerMisbehaved(
+                    ferrotls::PeerMisbehaved::OversizedCookie
+                ))
+            ),
+            false => assert!(result.is_ok(), "cookie of {len} bytes: {result:?}"),
+        }
+    }
+}

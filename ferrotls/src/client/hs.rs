@@ -380,6 +380,9 @@ fn ticket_suite(config: &ClientConfig, ticket: &Tls13Ticket) -> Option<&'static 
         .flatten()
 }
 
+/// The largest HelloRetryRequest cookie we echo.
+const MAX_COOKIE_LEN: usize = 16 * 1024;
+
 /// RFC 8446 §4.2: which extensions each server message may carry.
 const SERVER_HELLO_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::KeyShare,
@@ -559,6 +562,15 @@ impl ExpectServerHello {
             }
         }
         // RFC 8446 §4.1.4: an HRR that would not change the ClientHello.
+        // RFC 8446 §4.2.2 lets a cookie take 2^16-1 bytes, more than an
+        // extension can carry back; we echo cookies up to a sane size.
+        if ext
+            .cookie
+            .as_ref()
+            .is_some_and(|c| c.len() > MAX_COOKIE_LEN)
+        {
+            return Err(PeerMisbehaved::OversizedCookie.into());
+        }
         if ext.selected_group.is_none() && ext.cookie.is_none() {
             return Err(PeerMisbehaved::HelloRetryRequestChangesNothing.into());
         }

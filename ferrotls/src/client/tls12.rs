@@ -18,7 +18,7 @@ use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion};
 use crate::msgs::handshake::{EcdheParams, HandshakeMessage, HandshakePayload, ServerHello};
 use crate::observe::{Event, KeyExchangeKind, SecretKind};
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
-use crate::session::{ClientSessionCache, Tls12Session};
+use crate::session::{ClientSessionCache, Tls12Session, MAX_TICKET_LEN};
 use crate::suites::{tls12_suite, KeyExchange12, Tls12CipherSuite};
 use crate::time::TimeProvider;
 use crate::tls12::key_schedule::{
@@ -208,8 +208,9 @@ impl State for ExpectNewTicket {
             return Err(inappropriate(&msg, "NewSessionTicket"));
         };
         finished.transcript.add(&msg);
-        // RFC 5077 §3.3: an empty ticket means "none this time".
-        if !nst.ticket.is_empty() {
+        // RFC 5077 §3.3: an empty ticket means "none this time"; one too
+        // large to offer again is not kept.
+        if !nst.ticket.is_empty() && nst.ticket.len() <= MAX_TICKET_LEN {
             finished.new_ticket = Some(nst.ticket.clone());
         }
         Ok(Box::new(ExpectChangeCipherSpec {

@@ -11,7 +11,7 @@ use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::KeyUpdateRequest;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload, NewSessionTicket13};
 use crate::observe::KeyStage;
-use crate::session::{ClientSessionCache, Tls13Ticket, MAX_TICKET_LIFETIME};
+use crate::session::{ClientSessionCache, Tls13Ticket, MAX_TICKET_LEN, MAX_TICKET_LIFETIME};
 use crate::suites::Tls13CipherSuite;
 use crate::time::TimeProvider;
 use crate::tls13::key_schedule::{next_traffic_secret, resumption_psk};
@@ -63,7 +63,7 @@ impl TicketSink {
     /// secret and the ticket's nonce. A lifetime of zero means "do not
     /// use"; over 7 days is capped.
     fn store(&self, suite: &Tls13CipherSuite, nst: &NewSessionTicket13) {
-        if nst.lifetime == 0 {
+        if nst.lifetime == 0 || nst.ticket.len() > MAX_TICKET_LEN {
             return;
         }
         let ticket = Tls13Ticket {
