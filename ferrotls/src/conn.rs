@@ -86,6 +86,13 @@ pub fn expect_finished(
     let HandshakePayload::Finished(verify_data) = &msg.payload else {
         return Err(inappropriate(&msg, "Finished"));
     };
+    // RFC 8446 §4.4.4 (Hash.length), RFC 5246 §7.4.9 (12 bytes): a
+    // verify_data of another length does not decode (decode_error, RFC 8446
+    // §6.2); only a well-formed but wrong value is a decrypt_error. The
+    // length is public, so checking it first leaks nothing.
+    if verify_data.len() != expected.len() {
+        return Err(InvalidMessage::InvalidLength("Finished verify_data").into());
+    }
     if !crate::crypto::ct_eq(expected, verify_data) {
         return Err(PeerMisbehaved::BadFinished.into());
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::*;
 use negative_support::*;
 
-use ferrotls::msgs::enums::AlertLevel;
+use ferrotls::msgs::enums::{AlertLevel, ExtensionType};
 use ferrotls::{
     AlertDescription as A, CipherSuite, ClientConfig, ClientConnection, Error,
     InvalidMessage as IM, NamedGroup, PeerMisbehaved as PM, ProtocolVersion, ServerConfig,
@@ -22,6 +22,9 @@ use ferrotls::{
 const MAX_RECEIVED_PLAINTEXT: usize = 64 * 1024;
 /// `record/joiner.rs` DEFAULT_MAX_HANDSHAKE_MESSAGE.
 const DEFAULT_MAX_HANDSHAKE_MESSAGE: usize = 64 * 1024;
+/// `record/joiner.rs` MAX_CLIENT_HELLO, the server's default: the largest
+/// ClientHello RFC 8446 §4.1.2 allows.
+const MAX_CLIENT_HELLO: usize = 131_396;
 /// `record/deframer.rs` BUF_SIZE: the deframer holds at most two maximal
 /// TLS 1.2 records.
 const MAX_DEFRAMER_BUFFER: usize = 2 * (5 + (1 << 14) + 2048);
@@ -73,13 +76,13 @@ fn handshake_messages_are_refused_from_their_header() {
         h.extend_from_slice(&(len as u32).to_be_bytes()[1..]);
         Rec::new(HANDSHAKE, &h).encode()
     };
-    let (res, out) = server_verdict(&sc, &header(DEFAULT_MAX_HANDSHAKE_MESSAGE));
+    let (res, out) = server_verdict(&sc, &header(MAX_CLIENT_HELLO));
     assert_eq!(
         (res, out.len()),
         (Ok(()), 0),
         "the largest message is awaited"
     );
-    for len in [DEFAULT_MAX_HANDSHAKE_MESSAGE + 1, 0xff_ffff] {
+    for len in [MAX_CLIENT_HELLO + 1, 0xff_ffff] {
         let (res, out) = server_verdict(&sc, &header(len));
         assert_eq!(res, Err(IM::HandshakeMessageTooLarge.into()), "{len}");
         assert_eq!(plain_alerts(&out), fatal(A::DecodeError), "{len}");
@@ -124,6 +127,29 @@ fn a_maximal_handshake_message_is_buffered_in_pieces() {
     add_extension(&mut hello, true, &ext(21, &vec![0; pad]));
     assert_eq!(hello.len(), DEFAULT_MAX_HANDSHAKE_MESSAGE + 4);
     let (res, out) = server_verdict(&Arc::new(sc), &fragmented(HANDSHAKE, &hello, 1000));
+    assert_eq!(res, Ok(()));
+    assert_eq!(records(&out)[0].body[0], SERVER_HELLO);
+}
+
+#[test]
+fn the_largest_valid_client_hello_is_accepted() {
+    // RFC 8446 §4.1.2: 32767 cipher suites and a full 2^16-1 byte
+    // extension block make a hello of MAX_CLIENT_HELLO - 256 bytes (we send
+    // one compression method, not 255); the server answers it.
+    let (cc, sc) = configs(true);
+    let mut hello = client_hello(cc);
+    let l = hello_layout(&hello, true);
+    let len = 2 + u16_at(&hello, l.cipher_suites);
+    let suites: Vec<u8> = (0..32766u16)
+        .flat_map(|i| (0x0a00 + i).to_be_bytes())
+        .chain(0x1301u16.to_be_bytes())
+        .collect();
+    splice(&mut hello, l.cipher_suites, len, &vec16(&suites));
+    let at = hello_layout(&hello, true).extensions.unwrap();
+    let pad = 0xffff - u16_at(&hello, at) - 4;
+    add_extension(&mut hello, true, &ext(21, &vec![0; pad]));
+    assert_eq!(hello.len(), 4 + MAX_CLIENT_HELLO - 254);
+    let (res, out) = server_verdict(&Arc::new(sc), &fragmented(HANDSHAKE, &hello, 1 << 14));
     assert_eq!(res, Ok(()));
     assert_eq!(records(&out)[0].body[0], SERVER_HELLO);
 }
@@ -344,32 +370,43 @@ fn renegotiation_requests_are_capped() {
 // ------------------------------------------------ list sizes
 
 #[test]
-fn extensions_per_message_are_capped() {
-    // MAX_EXTENSIONS (128) in one ClientHello: the 129th is refused.
+fn extensions_per_message_are_not_capped() {
+    // RFC 8446 §4.2 / RFC 5246 §7.4.1.4 set no count: thousands of
+    // unassigned (ignored) extensions are accepted, and the duplicate check
+    // still finds a repeat at the end of such a block, in linear time.
     let (cc, sc) = configs(true);
     let hello = client_hello(cc);
-    let have = hello_layout(&hello, true).each.len();
     let sc = Arc::new(sc);
-    let with = |n: usize| {
+    let with = |n: usize, repeat: bool| {
         let mut m = hello.clone();
-        for i in 0..n {
-            add_extension(&mut m, true, &ext(0xa000 + i as u16, &[]));
+        let mut exts: Vec<u8> = (0..n).flat_map(|i| ext(0x4000 + i as u16, &[])).collect();
+        if repeat {
+            exts.extend_from_slice(&ext(0x4000, &[]));
         }
-        Rec::new(HANDSHAKE, &m).encode()
+        add_extension(&mut m, true, &exts);
+        fragmented(HANDSHAKE, &m, 1 << 14)
     };
-    let (res, _) = server_verdict(&sc, &with(128 - have));
-    assert_eq!(res, Ok(()));
-    let (res, out) = server_verdict(&sc, &with(129 - have));
-    assert_eq!(res, Err(IM::TooManyExtensions.into()));
+    for n in [129, 1024, 4096, 12_000] {
+        let (res, _) = server_verdict(&sc, &with(n, false));
+        assert_eq!(res, Ok(()), "{n} extensions");
+    }
+    let (res, out) = server_verdict(&sc, &with(12_000, true));
+    assert_eq!(
+        res,
+        Err(IM::DuplicateExtension(ExtensionType::from_wire(0x4000)).into())
+    );
     assert_eq!(plain_alerts(&out), fatal(A::DecodeError));
 }
 
 #[test]
-fn new_session_ticket_extensions_are_capped() {
-    // A ticket with thousands of extensions must not cost quadratic time
-    // to check for duplicates: the cap applies here too.
-    let nst = |n: usize| {
-        let exts: Vec<u8> = (0..n).flat_map(|i| ext(0xa000 + i as u16, &[])).collect();
+fn new_session_ticket_extensions_are_not_capped() {
+    // A ticket with thousands of extensions is accepted, and checking them
+    // for duplicates costs linear time.
+    let nst = |n: usize, repeat: bool| {
+        let mut exts: Vec<u8> = (0..n).flat_map(|i| ext(0xa000 + i as u16, &[])).collect();
+        if repeat {
+            exts.extend_from_slice(&ext(0xa000, &[]));
+        }
         hs(
             NEW_SESSION_TICKET,
             &[
@@ -381,11 +418,11 @@ fn new_session_ticket_extensions_are_capped() {
         )
     };
     let mut m = connected(true);
-    m.send_to_client(&[protected(HANDSHAKE, &nst(128))])
+    m.send_to_client(&[protected(HANDSHAKE, &nst(10_000, false))])
         .unwrap();
     assert_eq!(
-        m.send_to_client(&[protected(HANDSHAKE, &nst(10_000))]),
-        Err(IM::TooManyExtensions.into())
+        m.send_to_client(&[protected(HANDSHAKE, &nst(10_000, true))]),
+        Err(IM::DuplicateExtension(ExtensionType::from_wire(0xa000)).into())
     );
     assert_eq!(m.client_alerts(), fatal(A::DecodeError));
 }

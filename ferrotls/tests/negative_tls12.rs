@@ -371,9 +371,9 @@ fn server_checks_the_clients_second_flight() {
         ("plaintext fatal alert", p(|ps| ps.insert(0, plain(ALERT, &[2, 40]))), Want::Silent(Error::AlertReceived(A::HandshakeFailure))),
         ("heartbeat record", p(|ps| ps.insert(0, plain(24, &[1, 0, 0]))), rej(IM::UnknownContentType(24), A::UnexpectedMessage)),
         // RFC 5246 §7.4.9: Finished.
-        ("Finished of 11 bytes", msg(FINISHED, |m| { m.pop(); }), rej(PM::BadFinished, A::DecryptError)),
-        ("Finished of 13 bytes", msg(FINISHED, |m| m.push(0)), rej(PM::BadFinished, A::DecryptError)),
-        ("Finished empty", replace(FINISHED, hs(FINISHED, &[])), rej(PM::BadFinished, A::DecryptError)),
+        ("Finished of 11 bytes", msg(FINISHED, |m| { m.pop(); }), decode(IM::InvalidLength("Finished verify_data"))),
+        ("Finished of 13 bytes", msg(FINISHED, |m| m.push(0)), decode(IM::InvalidLength("Finished verify_data"))),
+        ("Finished empty", replace(FINISHED, hs(FINISHED, &[])), decode(IM::InvalidLength("Finished verify_data"))),
         ("Finished split around data", p(|ps| { let f = ps.remove(2); ps.push(protected(HANDSHAKE, &f.data[..3])); ps.push(protected(APPDATA, b"x")); ps.push(protected(HANDSHAKE, &f.data[3..])) }), rej(Error::InappropriateMessage { expected: "the rest of a handshake message", got: ContentType::ApplicationData, }, A::UnexpectedMessage)),
     ];
     each_case(
@@ -681,7 +681,7 @@ fn client_checks_the_servers_last_flight() {
         ("Finished before CCS", p(|ps| { ps[2].protected = false; ps.swap(1, 2) }), Want::Unexpected(HandshakeType::Finished)),
         ("CCS of 0", p(|ps| ps[1].data = vec![0]), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
         ("data between CCS and Finished", p(|ps| ps.insert(2, protected(APPDATA, b"x"))), rej(PM::ApplicationDataBeforeHandshake, A::UnexpectedMessage)),
-        ("Finished of 11 bytes", msg(FINISHED, |m| { m.pop(); }), rej(PM::BadFinished, A::DecryptError)),
+        ("Finished of 11 bytes", msg(FINISHED, |m| { m.pop(); }), decode(IM::InvalidLength("Finished verify_data"))),
         ("ServerHelloDone instead of Finished", replace(FINISHED, hs(SERVER_HELLO_DONE, &[])), Want::Unexpected(HandshakeType::ServerHelloDone)),
     ];
     each_case(
@@ -757,8 +757,8 @@ fn after_a_tls12_handshake() {
 #[test]
 fn every_truncation_of_each_message() {
     // The handshake header's length is fixed up, the inner ones are not:
-    // every cut is a decode_error, except of Finished (RFC 5246 §7.4.9:
-    // the verify_data is then wrong). The server's first flight:
+    // every cut is a decode_error, Finished's too (RFC 5246 §7.4.9: its
+    // verify_data is 12 bytes; RFC 8446 §6.2). The server's first flight:
     let (_, parts) = server_flight(configs().0, configs().1);
     let cuts: Vec<(usize, usize)> = (1..parts.len())
         .flat_map(|i| (1..parts[i].data.len() - 3).map(move |cut| (i, cut)))
@@ -796,7 +796,7 @@ fn every_truncation_of_each_message() {
                 fix_len(&mut ps[i].data);
             };
             let want = match i {
-                2 => rej(PM::BadFinished, A::DecryptError),
+                2 => decode(IM::InvalidLength("Finished verify_data")),
                 _ => decode(IM::MessageTooShort),
             };
             server_case(&format!("client message {i} less {cut} bytes"), &f, &want);
@@ -819,7 +819,7 @@ fn every_truncation_of_each_message() {
             let res = m.send_to_client(&parts);
             let alerts = m.client_alerts();
             let want = match i {
-                2 => rej(PM::BadFinished, A::DecryptError),
+                2 => decode(IM::InvalidLength("Finished verify_data")),
                 _ => decode(IM::MessageTooShort),
             };
             check(

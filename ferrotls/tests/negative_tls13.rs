@@ -499,9 +499,11 @@ fn server_checks_the_clients_second_flight() {
         ("no compatibility CCS", p(|ps| { ps.remove(0); }), Want::Accept),
         ("Finished in 1-byte records", p(move |ps| { let f = ps.remove(fin); for c in f.data.chunks(1) { ps.push(protected(HANDSHAKE, c)) } }), Want::Accept),
         // RFC 8446 §4.4.4: verify_data.
-        ("Finished of 31 bytes", p(move |ps| { ps[fin].data.pop(); fix_len(&mut ps[fin].data) }), rej(PM::BadFinished, A::DecryptError)),
-        ("Finished of 33 bytes", p(move |ps| { ps[fin].data.push(0); fix_len(&mut ps[fin].data) }), rej(PM::BadFinished, A::DecryptError)),
-        ("empty Finished", p(move |ps| ps[fin].data = hs(FINISHED, &[])), rej(PM::BadFinished, A::DecryptError)),
+        ("Finished of 31 bytes", p(move |ps| { ps[fin].data.pop(); fix_len(&mut ps[fin].data) }), decode(IM::InvalidLength("Finished verify_data"))),
+        ("Finished of 33 bytes", p(move |ps| { ps[fin].data.push(0); fix_len(&mut ps[fin].data) }), decode(IM::InvalidLength("Finished verify_data"))),
+        ("empty Finished", p(move |ps| ps[fin].data = hs(FINISHED, &[])), decode(IM::InvalidLength("Finished verify_data"))),
+        ("Finished of 12 bytes (TLS 1.2's size)", p(move |ps| ps[fin].data = hs(FINISHED, &[0; 12])), decode(IM::InvalidLength("Finished verify_data"))),
+        ("Finished of 48 bytes (SHA-384's size)", p(move |ps| ps[fin].data = hs(FINISHED, &[0; 48])), decode(IM::InvalidLength("Finished verify_data"))),
         // RFC 8446 §4.4: the messages that may come here.
         ("Certificate instead of Finished", p(move |ps| ps[fin].data = hs(CERTIFICATE, &[0, 0, 0, 0])), Want::Unexpected(HandshakeType::Certificate)),
         ("ClientHello instead of Finished", p(move |ps| ps[fin].data = hs(CLIENT_HELLO, &[])), decode(IM::MessageTooShort)),
@@ -904,8 +906,8 @@ fn client_checks_the_encrypted_flight() {
         ("CertificateVerify signature empty", replace(CERTIFICATE_VERIFY, hs(CERTIFICATE_VERIFY, &[4, 3, 0, 0])), decode(IM::EmptyList("signature"))),
         ("CertificateVerify truncated", replace(CERTIFICATE_VERIFY, hs(CERTIFICATE_VERIFY, &[4])), decode(IM::MessageTooShort)),
         // RFC 8446 §4.4.4: Finished.
-        ("Finished of 31 bytes", msg(FINISHED, |m| { m.pop(); }), rej(PM::BadFinished, A::DecryptError)),
-        ("Finished of 33 bytes", msg(FINISHED, |m| m.push(0)), rej(PM::BadFinished, A::DecryptError)),
+        ("Finished of 31 bytes", msg(FINISHED, |m| { m.pop(); }), decode(IM::InvalidLength("Finished verify_data"))),
+        ("Finished of 33 bytes", msg(FINISHED, |m| m.push(0)), decode(IM::InvalidLength("Finished verify_data"))),
         // RFC 8446 §4: order.
         ("no EncryptedExtensions", drop_msg(ENCRYPTED_EXTENSIONS), Want::Unexpected(HandshakeType::Certificate)),
         ("no Certificate", drop_msg(CERTIFICATE), Want::Unexpected(HandshakeType::CertificateVerify)),
@@ -1151,7 +1153,7 @@ fn client_refuses_every_truncation_of_each_encrypted_message() {
             let res = m.send_to_client(&parts);
             let alerts = m.client_alerts();
             let want = match typ {
-                FINISHED => rej(PM::BadFinished, A::DecryptError),
+                FINISHED => decode(IM::InvalidLength("Finished verify_data")),
                 _ => decode(IM::MessageTooShort),
             };
             check_failure(
@@ -1176,10 +1178,11 @@ fn server_refuses_every_truncation_of_the_clients_finished() {
                 ps[1].data.truncate(cut);
                 fix_len(&mut ps[1].data);
             };
+            // RFC 8446 §4.4.4: verify_data is Hash.length bytes.
             server_case(
                 &format!("cut at {cut}"),
                 &f,
-                &rej(PM::BadFinished, A::DecryptError),
+                &decode(IM::InvalidLength("Finished verify_data")),
             );
         },
     );

@@ -12,9 +12,26 @@ use crate::msgs::enums::{
     ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
 };
 
-/// More than this many extensions in one message is refused: real stacks
-/// send a few dozen at most.
-pub const MAX_EXTENSIONS: usize = 128;
+/// Which of the 2^16 extension types a block has shown so far. A block is
+/// at most 2^16-1 bytes, so up to 16383 (empty) extensions: RFC 8446 §4.2
+/// and RFC 5246 §7.4.1.4 do not limit how many, and a client may send that
+/// many (unassigned types must be ignored). The bitmap keeps the duplicate
+/// check linear in the number of extensions instead of quadratic.
+pub(crate) struct SeenTypes(Vec<u64>);
+
+impl SeenTypes {
+    pub(crate) fn new() -> Self {
+        Self(vec![0; 1 << 10])
+    }
+
+    /// Records `typ`; false if it was seen before.
+    pub(crate) fn insert(&mut self, typ: u16) -> bool {
+        let (word, bit) = (usize::from(typ >> 6), 1u64 << (typ & 63));
+        let fresh = self.0[word] & bit == 0;
+        self.0[word] |= bit;
+        fresh
+    }
+}
 
 /// RFC 8446 §4.2.8 KeyShareEntry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,15 +65,13 @@ fn read_extension_block(
 ) -> Result<Vec<ExtensionType>, InvalidMessage> {
     let mut block = r.sub(LengthPrefix::U16)?;
     let mut seen: Vec<ExtensionType> = Vec::new();
+    let mut present = SeenTypes::new();
     while block.any_left() {
         let typ = ExtensionType::read(&mut block)?;
         let mut body = block.sub(LengthPrefix::U16)?;
         // RFC 8446 §4.2: no more than one extension of the same type.
-        if seen.contains(&typ) {
+        if !present.insert(typ.to_wire()) {
             return Err(InvalidMessage::DuplicateExtension(typ));
-        }
-        if seen.len() == MAX_EXTENSIONS {
-            return Err(InvalidMessage::TooManyExtensions);
         }
         seen.push(typ);
         if typ.is_known() {

@@ -11,7 +11,7 @@ use crate::msgs::enums::{
     CipherSuite, ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion,
     SignatureScheme,
 };
-use crate::msgs::extensions::{ClientExtensions, ServerExtensions, ServerMessage, MAX_EXTENSIONS};
+use crate::msgs::extensions::{ClientExtensions, SeenTypes, ServerExtensions, ServerMessage};
 
 /// RFC 8446 §4.1.3: the ServerHello.random that marks a HelloRetryRequest
 /// (SHA-256 of "HelloRetryRequest").
@@ -267,21 +267,17 @@ impl Codec for NewSessionTicket13 {
         }
         let mut exts = r.sub(LengthPrefix::U16)?;
         let mut max_early_data = None;
-        let mut seen = Vec::new();
+        // As in every extension block: a bitmap keeps the duplicate check
+        // linear however many extensions the block holds.
+        let mut seen = SeenTypes::new();
         while exts.any_left() {
             let typ = exts.u16()?;
             let mut body = exts.sub(LengthPrefix::U16)?;
-            if seen.contains(&typ) {
+            if !seen.insert(typ) {
                 return Err(InvalidMessage::DuplicateExtension(
                     ExtensionType::from_wire(typ),
                 ));
             }
-            // As in every extension block: a bound keeps the duplicate
-            // check above from going quadratic.
-            if seen.len() == MAX_EXTENSIONS {
-                return Err(InvalidMessage::TooManyExtensions);
-            }
-            seen.push(typ);
             if typ == 42 {
                 max_early_data = Some(body.u32()?);
                 body.expect_empty("early_data extension")?;

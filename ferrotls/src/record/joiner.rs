@@ -7,6 +7,13 @@ use crate::msgs::handshake::HANDSHAKE_HEADER_LEN;
 /// Default cap on one handshake message (certificate chains included).
 pub const DEFAULT_MAX_HANDSHAKE_MESSAGE: usize = 64 * 1024;
 
+/// The largest ClientHello the RFCs allow (RFC 8446 §4.1.2, RFC 5246
+/// §7.4.1.2): version, random, a 32-byte legacy_session_id, 2^16-2 bytes of
+/// cipher suites, 255 compression methods, 2^16-1 bytes of extensions. A
+/// server must not refuse a valid hello for its size, so its default cap
+/// is this (131396 bytes, twice the general one).
+pub const MAX_CLIENT_HELLO: usize = 2 + 32 + (1 + 32) + (2 + 65534) + (1 + 255) + (2 + 65535);
+
 pub struct Joiner {
     buf: Vec<u8>,
     max_message: usize,

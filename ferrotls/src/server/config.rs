@@ -14,7 +14,7 @@ use crate::crypto::sign::{load_private_key, SigningKey};
 use crate::error::Error;
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use crate::observe::{KeyLog, Observer};
-use crate::record::joiner::DEFAULT_MAX_HANDSHAKE_MESSAGE;
+use crate::record::joiner::MAX_CLIENT_HELLO;
 use crate::session::{MemorySessionStore, SessionStore, TicketKeys};
 use crate::suites::{default_cipher_suites, validate_versions_and_suites};
 use crate::time::{SystemTime, TimeProvider};
@@ -132,7 +132,8 @@ pub struct ServerConfig {
     pub cert_resolver: Arc<dyn ResolvesServerCert>,
     pub random: Arc<dyn RandomSource>,
     pub time: Arc<dyn TimeProvider>,
-    /// The largest handshake message accepted from a client.
+    /// The largest handshake message accepted from a client (default: the
+    /// largest valid ClientHello, `MAX_CLIENT_HELLO`).
     pub max_handshake_message: usize,
     /// TLS 1.2: refuse clients without extended master secret (RFC 7627).
     pub require_extended_master_secret: bool,
@@ -191,7 +192,7 @@ impl ServerConfig {
             cert_resolver,
             random,
             time: Arc::new(SystemTime),
-            max_handshake_message: DEFAULT_MAX_HANDSHAKE_MESSAGE,
+            max_handshake_message: MAX_CLIENT_HELLO,
             require_extended_master_secret: true,
             observer: None,
             key_log: None,
