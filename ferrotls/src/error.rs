@@ -65,8 +65,6 @@ pub enum InvalidMessage {
     InvalidRecordVersion(u16),
     /// A zero-length handshake or alert record (RFC 8446 §5.1).
     EmptyRecord(ContentType),
-    /// More extensions than we are willing to process.
-    TooManyExtensions,
 }
 
 /// Protocol rules broken by the peer.
@@ -307,7 +305,6 @@ impl fmt::Display for InvalidMessage {
             Self::UnknownContentType(t) => write!(f, "unknown record content type {t}"),
             Self::InvalidRecordVersion(v) => write!(f, "record version 0x{v:04x} is not TLS"),
             Self::EmptyRecord(t) => write!(f, "empty {t} record"),
-            Self::TooManyExtensions => f.write_str("too many extensions"),
         }
     }
 }
