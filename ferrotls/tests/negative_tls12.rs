@@ -46,51 +46,6 @@ fn configs() -> (ClientConfig, ServerConfig) {
     configs_with(GCM)
 }
 
-#[derive(Clone, Debug)]
-enum Want {
-    Reject(Error, A),
-    Unexpected(HandshakeType),
-    Silent(Error),
-    /// No error, no alert.
-    Accept,
-}
-
-fn rej(e: impl Into<Error>, a: A) -> Want {
-    Want::Reject(e.into(), a)
-}
-
-fn decode(m: IM) -> Want {
-    Want::Reject(m.into(), A::DecodeError)
-}
-
-fn check(name: &str, res: Result<(), Error>, alerts: &[(AlertLevel, A)], want: &Want) {
-    match want {
-        Want::Reject(e, a) => {
-            assert_eq!(res.as_ref(), Err(e), "{name}");
-            assert_eq!(alerts, [(AlertLevel::Fatal, *a)], "{name}");
-        }
-        Want::Unexpected(t) => {
-            match &res {
-                Err(Error::InappropriateHandshakeMessage { got, .. }) if got == t => {}
-                other => panic!("{name}: expected unexpected {t}, got {other:?}"),
-            }
-            assert_eq!(
-                alerts,
-                [(AlertLevel::Fatal, A::UnexpectedMessage)],
-                "{name}"
-            );
-        }
-        Want::Silent(e) => {
-            assert_eq!(res.as_ref(), Err(e), "{name}");
-            assert_eq!(alerts, [], "{name}");
-        }
-        Want::Accept => {
-            assert_eq!(res, Ok(()), "{name}");
-            assert_eq!(alerts, [], "{name}");
-        }
-    }
-}
-
 type PartsMutation = Box<dyn Fn(&mut Vec<Part>)>;
 
 fn p(f: impl Fn(&mut Vec<Part>) + 'static) -> PartsMutation {
@@ -147,7 +102,7 @@ fn client_hello(cc: ClientConfig) -> Vec<u8> {
 
 fn server_gets(sc: &Arc<ServerConfig>, name: &str, hello: &[u8], want: &Want) {
     let (res, out) = server_verdict(sc, &Rec::new(HANDSHAKE, hello).encode());
-    check(name, res, &plain_alerts(&out), want);
+    check_failure(name, res, &plain_alerts(&out), want);
     if let Want::Accept = want {
         let recs = records(&out);
         assert_eq!(recs[0].body[0], SERVER_HELLO, "{name}");
@@ -324,7 +279,7 @@ fn server_case_with(
     mutate(&mut parts);
     let res = m.send_to_server(&parts);
     let alerts = m.server_alerts();
-    check(name, res, &alerts, want);
+    check_failure(name, res, &alerts, want);
     if let Want::Accept = want {
         assert!(!m.server.is_handshaking(), "{name}");
     }
@@ -414,7 +369,7 @@ fn every_bulk_cipher_refuses_tampered_records() {
             wire[at] ^= 0x80;
             let res = deliver(&mut m.server, &wire);
             let alerts = m.server_alerts();
-            check(
+            check_failure(
                 &format!("{suite} byte {at}"),
                 res,
                 &alerts,
@@ -426,7 +381,7 @@ fn every_bulk_cipher_refuses_tampered_records() {
             m.send_to_server(&parts[..2]).unwrap();
             let res = deliver(&mut m.server, &Rec::new(HANDSHAKE, &vec![0; len]).encode());
             let alerts = m.server_alerts();
-            check(
+            check_failure(
                 &format!("{suite} record of {len}"),
                 res,
                 &alerts,
@@ -482,7 +437,7 @@ fn cbc_padding_errors_are_bad_record_mac() {
             let wire = cbc_record(&m, HANDSHAKE, 0, &make(&fin(&parts)));
             let res = deliver(&mut m.server, &wire);
             let alerts = m.server_alerts();
-            check(name, res, &alerts, want);
+            check_failure(name, res, &alerts, want);
         },
     );
 }
@@ -527,7 +482,7 @@ fn client_case(name: &str, mutate: &dyn Fn(&mut Vec<Part>), want: &Want) {
     mutate(&mut parts);
     let res = m.send_to_client(&parts);
     let alerts = m.client_alerts();
-    check(name, res, &alerts, want);
+    check_failure(name, res, &alerts, want);
 }
 
 fn ske(params: &[u8], scheme: [u8; 2], sig: &[u8]) -> Vec<u8> {
@@ -694,7 +649,7 @@ fn client_checks_the_servers_last_flight() {
             let alerts = m.client_alerts();
             // The failing client's alert may be protected under the keys it
             // switched to: opened by the middle either way.
-            check(name, res, &alerts, want);
+            check_failure(name, res, &alerts, want);
         },
     );
     for bit in 0..96 {
@@ -702,7 +657,7 @@ fn client_checks_the_servers_last_flight() {
         parts[2].data[4 + bit / 8] ^= 1 << (bit % 8);
         let res = m.send_to_client(&parts);
         let alerts = m.client_alerts();
-        check(
+        check_failure(
             &format!("bit {bit}"),
             res,
             &alerts,
@@ -749,7 +704,7 @@ fn after_a_tls12_handshake() {
                 vec![(AlertLevel::Warning, A::NoRenegotiation); *warnings],
                 "{name}"
             );
-            check(name, res, &fatal, want);
+            check_failure(name, res, &fatal, want);
         },
     );
 }
@@ -822,7 +777,7 @@ fn every_truncation_of_each_message() {
                 2 => decode(IM::InvalidLength("Finished verify_data")),
                 _ => decode(IM::MessageTooShort),
             };
-            check(
+            check_failure(
                 &format!("last flight {i} less {cut} bytes"),
                 res,
                 &alerts,

@@ -36,58 +36,6 @@ fn configs() -> (ClientConfig, ServerConfig) {
     (cc, sc)
 }
 
-/// What the side under test must do with the input.
-#[derive(Clone, Debug)]
-enum Want {
-    /// Fail with this error and write this one fatal alert.
-    Reject(Error, A),
-    /// Fail with unexpected_message because of a handshake message of this type.
-    Unexpected(HandshakeType),
-    /// Fail with this error and write nothing (the peer's own alert).
-    Silent(Error),
-    /// Carry on: (server) answer with a ServerHello / finish the handshake.
-    Accept,
-    /// (server) Answer with a HelloRetryRequest.
-    Retry,
-}
-
-fn rej(e: impl Into<Error>, a: A) -> Want {
-    Want::Reject(e.into(), a)
-}
-
-fn decode(m: IM) -> Want {
-    Want::Reject(m.into(), A::DecodeError)
-}
-
-/// Checks a failure: the error and the alerts the failing side wrote.
-fn check_failure(name: &str, res: Result<(), Error>, alerts: &[(AlertLevel, A)], want: &Want) {
-    match want {
-        Want::Reject(e, a) => {
-            assert_eq!(res.as_ref(), Err(e), "{name}");
-            assert_eq!(alerts, [(AlertLevel::Fatal, *a)], "{name}");
-        }
-        Want::Unexpected(t) => {
-            match &res {
-                Err(Error::InappropriateHandshakeMessage { got, .. }) if got == t => {}
-                other => panic!("{name}: expected unexpected {t}, got {other:?}"),
-            }
-            assert_eq!(
-                alerts,
-                [(AlertLevel::Fatal, A::UnexpectedMessage)],
-                "{name}"
-            );
-        }
-        Want::Silent(e) => {
-            assert_eq!(res.as_ref(), Err(e), "{name}");
-            assert_eq!(alerts, [], "{name}");
-        }
-        Want::Accept | Want::Retry => {
-            assert_eq!(res, Ok(()), "{name}");
-            assert_eq!(alerts, [], "{name}");
-        }
-    }
-}
-
 // ------------------------------------------------- a hostile client
 
 /// The ClientHello our configured client sends (one handshake message).

@@ -15,13 +15,14 @@ use ferrotls::crypto::aead::{AeadKey, TAG_LEN};
 use ferrotls::crypto::prf::prf;
 use ferrotls::crypto::rand::RandomSource;
 use ferrotls::crypto::Secret;
-use ferrotls::msgs::enums::{AlertLevel, ContentType};
+use ferrotls::msgs::enums::{AlertLevel, ContentType, HandshakeType};
 use ferrotls::observe::KeyLog;
 use ferrotls::record::protect::{tls13_nonce, RecordDecrypter, RecordEncrypter, Tls13Protection};
 use ferrotls::record::protect12::{protection, Protection12};
 use ferrotls::record::Record;
 use ferrotls::suites::{tls12_suite, tls13_suite, Bulk12, Tls13CipherSuite};
 use ferrotls::tls13::key_schedule::{next_traffic_secret, TrafficKeys};
+use ferrotls::InvalidMessage;
 use ferrotls::{
     AlertDescription, CipherSuite, ClientConfig, ClientConnection, ConnectionCommon, Error,
     ProtocolVersion, ServerConfig, ServerConnection,
@@ -1032,4 +1033,63 @@ pub fn each_case<T>(
         "{} failing cases: {failed:?}",
         failed.len()
     );
+}
+
+// ------------------------------------------------- expectations
+
+/// What the side under test must do with the input.
+#[derive(Clone, Debug)]
+pub enum Want {
+    /// Fail with this error and write this one fatal alert.
+    Reject(Error, AlertDescription),
+    /// Fail with unexpected_message because of a handshake message of this type.
+    Unexpected(HandshakeType),
+    /// Fail with this error and write nothing (the peer's own alert).
+    Silent(Error),
+    /// Carry on: (server) answer with a ServerHello / finish the handshake.
+    Accept,
+    /// (server) Answer with a HelloRetryRequest.
+    Retry,
+}
+
+pub fn rej(e: impl Into<Error>, a: AlertDescription) -> Want {
+    Want::Reject(e.into(), a)
+}
+
+pub fn decode(m: InvalidMessage) -> Want {
+    Want::Reject(m.into(), AlertDescription::DecodeError)
+}
+
+/// Checks a failure: the error and the alerts the failing side wrote.
+pub fn check_failure(
+    name: &str,
+    res: Result<(), Error>,
+    alerts: &[(AlertLevel, AlertDescription)],
+    want: &Want,
+) {
+    match want {
+        Want::Reject(e, a) => {
+            assert_eq!(res.as_ref(), Err(e), "{name}");
+            assert_eq!(alerts, [(AlertLevel::Fatal, *a)], "{name}");
+        }
+        Want::Unexpected(t) => {
+            match &res {
+                Err(Error::InappropriateHandshakeMessage { got, .. }) if got == t => {}
+                other => panic!("{name}: expected unexpected {t}, got {other:?}"),
+            }
+            assert_eq!(
+                alerts,
+                [(AlertLevel::Fatal, AlertDescription::UnexpectedMessage)],
+                "{name}"
+            );
+        }
+        Want::Silent(e) => {
+            assert_eq!(res.as_ref(), Err(e), "{name}");
+            assert_eq!(alerts, [], "{name}");
+        }
+        Want::Accept | Want::Retry => {
+            assert_eq!(res, Ok(()), "{name}");
+            assert_eq!(alerts, [], "{name}");
+        }
+    }
 }
