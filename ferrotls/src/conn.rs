@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::ops::Range;
 use std::sync::Arc;
 
 use rustls_pki_types::{CertificateDer, DnsName};
@@ -23,7 +24,8 @@ use crate::record::deframer::Deframer;
 use crate::record::joiner::Joiner;
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
 use crate::record::{
-    write_header, Record, MAX_FRAGMENT_LEN, MAX_TLS12_CIPHERTEXT_LEN, MAX_TLS13_CIPHERTEXT_LEN,
+    header, write_header, Record, HEADER_LEN, MAX_FRAGMENT_LEN, MAX_TLS12_CIPHERTEXT_LEN,
+    MAX_TLS13_CIPHERTEXT_LEN,
 };
 use crate::suites::tls13_suite;
 
@@ -219,11 +221,28 @@ pub struct RecordLayer {
 }
 
 impl RecordLayer {
-    fn encrypt(&mut self, typ: ContentType, plain: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    /// The length of the record (header included) that carries
+    /// `plain_len` bytes.
+    fn record_len(&self, plain_len: usize) -> usize {
+        match &self.encrypter {
+            None => HEADER_LEN + plain_len,
+            Some(enc) => enc.record_len(plain_len),
+        }
+    }
+
+    /// Writes one record carrying `plain` into `out`, which is exactly
+    /// `record_len(plain.len())` bytes.
+    fn encrypt_into(
+        &mut self,
+        typ: ContentType,
+        plain: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
         match &self.encrypter {
             None => {
-                write_header(out, typ, ProtocolVersion::TLSv1_2, plain.len());
-                out.extend_from_slice(plain);
+                let (head, body) = out.split_at_mut(HEADER_LEN);
+                head.copy_from_slice(&header(typ, ProtocolVersion::TLSv1_2, plain.len()));
+                body.copy_from_slice(plain);
                 Ok(())
             }
             Some(enc) => {
@@ -231,31 +250,38 @@ impl RecordLayer {
                 if self.write_seq == u64::MAX {
                     return Err(PeerMisbehaved::SequenceNumberExhausted.into());
                 }
-                enc.encrypt(typ, plain, self.write_seq, out)?;
+                enc.encrypt_into(typ, plain, self.write_seq, out)?;
                 self.write_seq += 1;
                 Ok(())
             }
         }
     }
 
-    /// Removes protection; `None` means the record was dropped.
-    fn decrypt(&mut self, mut rec: Record) -> Result<Option<Record>, Error> {
+    /// Removes protection from a record whose fragment is `payload`, in
+    /// place. Returns the real content type and where the plaintext lies
+    /// in `payload`; `None` means the record was dropped.
+    fn open_in_place(
+        &mut self,
+        typ: ContentType,
+        version: ProtocolVersion,
+        payload: &mut [u8],
+    ) -> Result<Option<(ContentType, Range<usize>)>, Error> {
         let Some(dec) = &self.decrypter else {
             // RFC 8446 §5.1: plaintext records carry at most 2^14 bytes.
-            if rec.payload.len() > MAX_FRAGMENT_LEN {
+            if payload.len() > MAX_FRAGMENT_LEN {
                 return Err(Error::RecordOverflow);
             }
-            return Ok(Some(rec));
+            return Ok(Some((typ, 0..payload.len())));
         };
         if self.read_seq == u64::MAX {
             return Err(PeerMisbehaved::SequenceNumberExhausted.into());
         }
-        let len = rec.payload.len();
-        match dec.decrypt(&mut rec, self.read_seq) {
-            Ok(()) => {
+        let len = payload.len();
+        match dec.decrypt_in_place(typ, version, payload, self.read_seq) {
+            Ok(opened) => {
                 self.read_seq += 1;
                 self.trial_decrypt_budget = 0;
-                Ok(Some(rec))
+                Ok(Some(opened))
             }
             // RFC 8446 §4.2.10: only while skipping rejected 0-RTT data (a
             // zero budget must not let zero-length records through).
@@ -267,6 +293,17 @@ impl RecordLayer {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Removes protection from `rec`; `None` means the record was dropped.
+    fn decrypt(&mut self, mut rec: Record) -> Result<Option<Record>, Error> {
+        let Some((typ, plain)) = self.open_in_place(rec.typ, rec.version, &mut rec.payload)? else {
+            return Ok(None);
+        };
+        rec.payload.truncate(plain.end);
+        rec.payload.drain(..plain.start);
+        rec.typ = typ;
+        Ok(Some(rec))
     }
 }
 
@@ -417,8 +454,8 @@ impl CommonState {
     /// Cuts `data` into records of at most 2^14 bytes and protects them.
     fn send_records(&mut self, typ: ContentType, data: &[u8]) -> Result<(), Error> {
         for chunk in data.chunks(MAX_FRAGMENT_LEN) {
-            let mut out = Vec::with_capacity(chunk.len() + 5 + 32);
-            self.record_layer.encrypt(typ, chunk, &mut out)?;
+            let mut out = vec![0u8; self.record_layer.record_len(chunk.len())];
+            self.record_layer.encrypt_into(typ, chunk, &mut out)?;
             self.sendable_tls.push(out);
         }
         Ok(())
@@ -607,25 +644,39 @@ impl ConnectionCommon {
             // plaintext alert; accept it as long as we are handshaking.
             ContentType::Alert if !self.common.handshake_complete && rec.payload.len() == 2 => rec,
             _ => match self.common.record_layer.decrypt(rec)? {
-                // RFC 8446 §5: a protected change_cipher_spec record →
-                // unexpected_message.
-                Some(rec)
-                    if rec.typ == ContentType::ChangeCipherSpec && !self.tls12_negotiated() =>
-                {
-                    return Err(PeerMisbehaved::IllegalChangeCipherSpec.into())
+                Some(rec) => {
+                    self.check_protected_type(rec.typ)?;
+                    rec
                 }
-                Some(rec) => rec,
                 None => return Ok(()),
             },
         };
-        // RFC 8446 §5.1: handshake messages must not be interleaved with
-        // other record types.
-        if rec.typ != ContentType::Handshake && !self.joiner.is_empty() {
-            return Err(Error::InappropriateMessage {
-                expected: "the rest of a handshake message",
-                got: rec.typ,
-            });
+        self.process_plaintext(rec)
+    }
+
+    /// RFC 8446 §5: a protected change_cipher_spec record → unexpected_message.
+    fn check_protected_type(&self, typ: ContentType) -> Result<(), Error> {
+        match typ == ContentType::ChangeCipherSpec && !self.tls12_negotiated() {
+            true => Err(PeerMisbehaved::IllegalChangeCipherSpec.into()),
+            false => Ok(()),
         }
+    }
+
+    /// RFC 8446 §5.1: handshake messages must not be interleaved with
+    /// other record types.
+    fn check_not_interleaved(&self, typ: ContentType) -> Result<(), Error> {
+        match typ != ContentType::Handshake && !self.joiner.is_empty() {
+            true => Err(Error::InappropriateMessage {
+                expected: "the rest of a handshake message",
+                got: typ,
+            }),
+            false => Ok(()),
+        }
+    }
+
+    /// A record with its protection removed.
+    fn process_plaintext(&mut self, rec: Record) -> Result<(), Error> {
+        self.check_not_interleaved(rec.typ)?;
         match rec.typ {
             ContentType::Alert => self.process_alert(&rec.payload),
             ContentType::ChangeCipherSpec => self.process_change_cipher_spec(&rec.payload),
@@ -730,20 +781,27 @@ impl ConnectionCommon {
     }
 
     fn process_application_data(&mut self, payload: Vec<u8>) -> Result<(), Error> {
+        if self.admit_application_data(payload.len())? {
+            self.common.received_plaintext.push(payload);
+        }
+        Ok(())
+    }
+
+    /// Application data of `len` bytes arrived; false if it was empty.
+    fn admit_application_data(&mut self, len: usize) -> Result<bool, Error> {
         if !self.common.handshake_complete {
             return Err(PeerMisbehaved::ApplicationDataBeforeHandshake.into());
         }
-        if payload.is_empty() {
+        if len == 0 {
             self.common.empty_records_in_a_row += 1;
             if self.common.empty_records_in_a_row > MAX_EMPTY_RECORDS {
                 return Err(PeerMisbehaved::TooManyEmptyRecords.into());
             }
-            return Ok(());
+            return Ok(false);
         }
         self.common.empty_records_in_a_row = 0;
         self.common.key_updates_in_a_row = 0;
-        self.common.received_plaintext.push(payload);
-        Ok(())
+        Ok(true)
     }
 
     fn dispatch(&mut self, msg: Message) -> Result<(), Error> {

@@ -43,6 +43,9 @@ pub enum Error {
     InvalidConfig(String),
     /// The operation needs a completed handshake.
     HandshakeNotComplete,
+    /// The API was used in a way that cannot work (the connection is
+    /// unharmed; nothing is sent to the peer).
+    ApiMisuse(&'static str),
     /// Something failed on our side (→ internal_error).
     Internal(&'static str),
 }
@@ -225,9 +228,10 @@ impl Error {
             },
             Self::NoApplicationProtocol => A::NoApplicationProtocol,
             Self::Internal(_) => A::InternalError,
-            Self::AlertReceived(_) | Self::InvalidConfig(_) | Self::HandshakeNotComplete => {
-                return None
-            }
+            Self::AlertReceived(_)
+            | Self::InvalidConfig(_)
+            | Self::HandshakeNotComplete
+            | Self::ApiMisuse(_) => return None,
         })
     }
 }
@@ -283,6 +287,7 @@ impl fmt::Display for Error {
             Self::AlertReceived(a) => write!(f, "peer sent fatal alert: {a}"),
             Self::InvalidConfig(s) => write!(f, "invalid configuration: {s}"),
             Self::HandshakeNotComplete => f.write_str("the handshake is not complete"),
+            Self::ApiMisuse(s) => write!(f, "API misuse: {s}"),
             Self::Internal(s) => write!(f, "internal error: {s}"),
         }
     }

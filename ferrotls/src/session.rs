@@ -10,7 +10,7 @@ use std::time::Duration;
 use rustls_pki_types::{CertificateDer, UnixTime};
 
 use crate::codec::{encode_opaque, Codec, LengthPrefix, Reader};
-use crate::crypto::aead::{AeadAlgorithm, AeadKey, NONCE_LEN};
+use crate::crypto::aead::{AeadAlgorithm, AeadKey, NONCE_LEN, TAG_LEN};
 use crate::crypto::rand::RandomSource;
 use crate::crypto::Secret;
 use crate::error::{Error, InvalidMessage};
@@ -258,9 +258,10 @@ impl TicketKeys {
         let mut header = [0u8; TICKET_KEY_ID_LEN + NONCE_LEN];
         header[..TICKET_KEY_ID_LEN].copy_from_slice(&key.id);
         header[TICKET_KEY_ID_LEN..].copy_from_slice(&nonce);
-        let mut out = header.to_vec();
-        out.extend_from_slice(plaintext);
-        key.key.seal(nonce, &header, &mut out, header.len())?;
+        let mut out = vec![0u8; header.len() + plaintext.len() + TAG_LEN];
+        let (head, sealed) = out.split_at_mut(header.len());
+        head.copy_from_slice(&header);
+        key.key.seal_into(nonce, &header, plaintext, &[], sealed)?;
         Ok(out)
     }
 

@@ -58,24 +58,31 @@ impl AeadKey {
         Ok(Self(aead::LessSafeKey::new(key)))
     }
 
-    /// Encrypts `buf[offset..]` in place and appends the tag.
-    pub fn seal(
+    /// Seals `plain` ‖ `extra` into `out` (ciphertext ‖ tag), which must be
+    /// exactly `plain.len() + extra.len() + TAG_LEN` bytes; `plain` is only
+    /// read, so nothing is copied before encryption.
+    pub fn seal_into(
         &self,
         nonce: [u8; NONCE_LEN],
         aad: &[u8],
-        buf: &mut Vec<u8>,
-        offset: usize,
+        plain: &[u8],
+        extra: &[u8],
+        out: &mut [u8],
     ) -> Result<(), Error> {
-        let tag = self
-            .0
-            .seal_in_place_separate_tag(
+        if out.len() != plain.len() + extra.len() + TAG_LEN {
+            return Err(Error::Internal("AEAD output of the wrong length"));
+        }
+        let (ciphertext, extra_and_tag) = out.split_at_mut(plain.len());
+        self.0
+            .seal_out_of_place_scatter(
                 aead::Nonce::assume_unique_for_key(nonce),
                 aead::Aad::from(aad),
-                &mut buf[offset..],
+                plain,
+                ciphertext,
+                extra,
+                extra_and_tag,
             )
-            .map_err(|_| Error::Internal("AEAD seal failed"))?;
-        buf.extend_from_slice(tag.as_ref());
-        Ok(())
+            .map_err(|_| Error::Internal("AEAD seal failed"))
     }
 
     /// Decrypts and authenticates `buf` (ciphertext ‖ tag) in place, returning
@@ -104,13 +111,16 @@ mod tests {
             AeadAlgorithm::ChaCha20Poly1305,
         ] {
             let key = AeadKey::new(alg, &vec![7u8; alg.key_len()]).unwrap();
-            let mut buf = b"xxhello".to_vec();
-            key.seal([1; 12], b"aad", &mut buf, 2).unwrap();
-            assert_eq!(buf.len(), 7 + TAG_LEN);
-            let mut ct = buf[2..].to_vec();
+            let mut sealed = vec![0u8; 5 + 1 + TAG_LEN];
+            key.seal_into([1; 12], b"aad", b"hello", b"!", &mut sealed)
+                .unwrap();
+            let mut ct = sealed.clone();
             let n = key.open([1; 12], b"aad", &mut ct).unwrap();
-            assert_eq!(&ct[..n], b"hello");
-            let mut bad = buf[2..].to_vec();
+            assert_eq!(&ct[..n], b"hello!");
+            assert!(key
+                .seal_into([1; 12], b"aad", b"hello", b"", &mut sealed)
+                .is_err());
+            let mut bad = sealed.clone();
             bad[0] ^= 1;
             assert_eq!(
                 key.open([1; 12], b"aad", &mut bad),

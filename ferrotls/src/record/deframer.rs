@@ -3,9 +3,8 @@
 
 use std::io;
 
-use super::{check_header, Record, HEADER_LEN, MAX_TLS12_CIPHERTEXT_LEN};
+use super::{read_header, Record, HEADER_LEN, MAX_TLS12_CIPHERTEXT_LEN};
 use crate::error::Error;
-use crate::msgs::enums::ProtocolVersion;
 
 /// The buffer holds two maximal records: a read can always take at least
 /// one whole record without moving what is pending first.
@@ -92,21 +91,18 @@ impl Deframer {
     /// The next complete record, if one has arrived.
     pub fn pop(&mut self) -> Result<Option<Record>, Error> {
         let avail = &self.buf[self.start..self.end];
-        if avail.len() < HEADER_LEN {
+        let Some(header) = read_header(avail, self.max_len)? else {
             return Ok(None);
-        }
-        let len = usize::from(u16::from_be_bytes([avail[3], avail[4]]));
-        let version = u16::from_be_bytes([avail[1], avail[2]]);
-        let typ = check_header(avail[0], version, len, self.max_len)?;
-        if avail.len() < HEADER_LEN + len {
+        };
+        let Some(payload) = avail.get(HEADER_LEN..HEADER_LEN + header.len) else {
             return Ok(None);
-        }
-        let payload = avail[HEADER_LEN..HEADER_LEN + len].to_vec();
-        self.start += HEADER_LEN + len;
+        };
+        let payload = payload.to_vec();
+        self.start += HEADER_LEN + header.len;
         self.release_if_drained();
         Ok(Some(Record {
-            typ,
-            version: ProtocolVersion::from_wire(version),
+            typ: header.typ,
+            version: header.version,
             payload,
         }))
     }

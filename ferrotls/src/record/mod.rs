@@ -41,6 +41,31 @@ pub fn header(typ: ContentType, version: ProtocolVersion, len: usize) -> [u8; HE
     [typ.to_wire(), v0, v1, l0, l1]
 }
 
+/// A record header's fields, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub typ: ContentType,
+    pub version: ProtocolVersion,
+    /// The fragment's length (after the header).
+    pub len: usize,
+}
+
+/// Reads and checks the record header at the front of `bytes`; `None`
+/// until all of its bytes have arrived.
+pub fn read_header(bytes: &[u8], max_len: usize) -> Result<Option<Header>, Error> {
+    let Some(&[typ, v0, v1, l0, l1]) = bytes.first_chunk::<HEADER_LEN>() else {
+        return Ok(None);
+    };
+    let version = u16::from_be_bytes([v0, v1]);
+    let len = usize::from(u16::from_be_bytes([l0, l1]));
+    let typ = check_header(typ, version, len, max_len)?;
+    Ok(Some(Header {
+        typ,
+        version: ProtocolVersion::from_wire(version),
+        len,
+    }))
+}
+
 /// Checks a record header, before any of its body is read.
 pub fn check_header(
     typ: u8,

@@ -1,29 +1,67 @@
 //! Record protection: one encrypter per sending direction, one decrypter per
 //! receiving direction, each with its own sequence number.
 
-use super::{header, Record, MAX_FRAGMENT_LEN};
+use std::ops::Range;
+
+use super::{header, Record, HEADER_LEN, MAX_FRAGMENT_LEN};
 use crate::crypto::aead::{AeadKey, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{ContentType, ProtocolVersion};
 
 /// Protects outgoing records.
 pub trait RecordEncrypter: Send + Sync {
-    /// Appends one protected record (header included) carrying `plain` of
-    /// type `typ`, protected with sequence number `seq`.
+    /// The length of the protected record (header included) that carries
+    /// `plain_len` bytes of content.
+    fn record_len(&self, plain_len: usize) -> usize;
+
+    /// Writes one protected record (header included) carrying `plain` of
+    /// type `typ`, protected with sequence number `seq`, into `out`, which
+    /// is exactly `record_len(plain.len())` bytes.
+    fn encrypt_into(
+        &self,
+        typ: ContentType,
+        plain: &[u8],
+        seq: u64,
+        out: &mut [u8],
+    ) -> Result<(), Error>;
+
+    /// Appends one protected record to `out`.
     fn encrypt(
         &self,
         typ: ContentType,
         plain: &[u8],
         seq: u64,
         out: &mut Vec<u8>,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        let start = out.len();
+        out.resize(start + self.record_len(plain.len()), 0);
+        self.encrypt_into(typ, plain, seq, &mut out[start..])
+    }
 }
 
 /// Removes protection from incoming records.
 pub trait RecordDecrypter: Send + Sync {
-    /// Decrypts and authenticates `record` in place (payload becomes the
-    /// plaintext, typ the real content type).
-    fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error>;
+    /// Decrypts and authenticates in place the fragment `payload` of a
+    /// record whose header carried `typ` and `version`. Returns the real
+    /// content type and where the plaintext now lies within `payload`.
+    fn decrypt_in_place(
+        &self,
+        typ: ContentType,
+        version: ProtocolVersion,
+        payload: &mut [u8],
+        seq: u64,
+    ) -> Result<(ContentType, Range<usize>), Error>;
+
+    /// Decrypts `record` (payload becomes the plaintext, typ the real
+    /// content type).
+    fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error> {
+        let (typ, plain) =
+            self.decrypt_in_place(record.typ, record.version, &mut record.payload, seq)?;
+        record.payload.truncate(plain.end);
+        record.payload.drain(..plain.start);
+        record.typ = typ;
+        Ok(())
+    }
 }
 
 /// RFC 8446 §5.3: the per-record nonce is the IV XORed with the sequence
@@ -49,58 +87,69 @@ impl Tls13Protection {
 }
 
 impl RecordEncrypter for Tls13Protection {
-    fn encrypt(
+    /// TLSInnerPlaintext is content ‖ type (we add no padding), then the tag.
+    fn record_len(&self, plain_len: usize) -> usize {
+        HEADER_LEN + plain_len + 1 + TAG_LEN
+    }
+
+    fn encrypt_into(
         &self,
         typ: ContentType,
         plain: &[u8],
         seq: u64,
-        out: &mut Vec<u8>,
+        out: &mut [u8],
     ) -> Result<(), Error> {
-        // TLSInnerPlaintext: content ‖ type (no padding); outer type is
-        // application_data and legacy_record_version 0x0303.
+        // RFC 8446 §5.2: the outer type is application_data and
+        // legacy_record_version 0x0303; the header is the additional data.
         let aad = header(
             ContentType::ApplicationData,
             ProtocolVersion::TLSv1_2,
             plain.len() + 1 + TAG_LEN,
         );
-        out.extend_from_slice(&aad);
-        let body = out.len();
-        out.extend_from_slice(plain);
-        out.push(typ.to_wire());
-        self.key.seal(tls13_nonce(&self.iv, seq), &aad, out, body)
+        let (head, body) = out
+            .split_first_chunk_mut::<HEADER_LEN>()
+            .ok_or(Error::Internal("record buffer too short"))?;
+        *head = aad;
+        self.key.seal_into(
+            tls13_nonce(&self.iv, seq),
+            &aad,
+            plain,
+            &[typ.to_wire()],
+            body,
+        )
     }
 }
 
 impl RecordDecrypter for Tls13Protection {
-    fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error> {
+    fn decrypt_in_place(
+        &self,
+        typ: ContentType,
+        version: ProtocolVersion,
+        payload: &mut [u8],
+        seq: u64,
+    ) -> Result<(ContentType, Range<usize>), Error> {
         // RFC 8446 §5.2: protected records are always application_data.
-        if record.typ != ContentType::ApplicationData {
+        if typ != ContentType::ApplicationData {
             return Err(Error::InappropriateMessage {
                 expected: "an encrypted record",
-                got: record.typ,
+                got: typ,
             });
         }
-        if record.payload.len() < TAG_LEN {
+        if payload.len() < TAG_LEN {
             return Err(Error::DecryptError);
         }
-        let aad = header(record.typ, record.version, record.payload.len());
-        let plain_len = self
-            .key
-            .open(tls13_nonce(&self.iv, seq), &aad, &mut record.payload)?;
-        record.payload.truncate(plain_len);
+        let aad = header(typ, version, payload.len());
+        let plain_len = self.key.open(tls13_nonce(&self.iv, seq), &aad, payload)?;
         // RFC 8446 §5.4: the whole TLSInnerPlaintext (content, type and
         // padding) must not exceed 2^14 + 1 octets.
         if plain_len > MAX_FRAGMENT_LEN + 1 {
             return Err(Error::RecordOverflow);
         }
         // RFC 8446 §5.4: strip zero padding; the last non-zero byte is the type.
-        let Some(type_at) = record.payload.iter().rposition(|&b| b != 0) else {
+        let Some(type_at) = payload[..plain_len].iter().rposition(|&b| b != 0) else {
             return Err(PeerMisbehaved::InnerPlaintextAllZero.into());
         };
-        let typ = ContentType::from_wire(record.payload[type_at]);
-        record.payload.truncate(type_at);
-        record.typ = typ;
-        Ok(())
+        Ok((ContentType::from_wire(payload[type_at]), 0..type_at))
     }
 }
 
@@ -108,7 +157,7 @@ impl RecordDecrypter for Tls13Protection {
 mod tests {
     use super::*;
     use crate::crypto::aead::AeadAlgorithm;
-    use crate::record::{write_header, HEADER_LEN};
+    use crate::record::write_header;
 
     fn pair() -> Tls13Protection {
         Tls13Protection::new(
@@ -161,9 +210,15 @@ mod tests {
             inner.len() + TAG_LEN,
         );
         let aad = wire.clone();
-        wire.extend_from_slice(&inner);
+        wire.resize(HEADER_LEN + inner.len() + TAG_LEN, 0);
         p.key
-            .seal(tls13_nonce(&p.iv, 0), &aad, &mut wire, HEADER_LEN)
+            .seal_into(
+                tls13_nonce(&p.iv, 0),
+                &aad,
+                &inner,
+                &[],
+                &mut wire[HEADER_LEN..],
+            )
             .unwrap();
         let mut rec = record_of(&wire);
         p.decrypt(&mut rec, 0).unwrap();
@@ -181,9 +236,15 @@ mod tests {
             inner.len() + TAG_LEN,
         );
         let aad = wire.clone();
-        wire.extend_from_slice(&inner);
+        wire.resize(HEADER_LEN + inner.len() + TAG_LEN, 0);
         p.key
-            .seal(tls13_nonce(&p.iv, 0), &aad, &mut wire, HEADER_LEN)
+            .seal_into(
+                tls13_nonce(&p.iv, 0),
+                &aad,
+                &inner,
+                &[],
+                &mut wire[HEADER_LEN..],
+            )
             .unwrap();
         let mut rec = record_of(&wire);
         assert_eq!(

@@ -1,8 +1,10 @@
 //! TLS 1.2 record protection: AES-GCM (RFC 5288), ChaCha20-Poly1305
 //! (RFC 7905) and AES-CBC with HMAC in encrypt-then-MAC order (RFC 7366).
 
+use std::ops::Range;
+
 use super::protect::{RecordDecrypter, RecordEncrypter};
-use super::{write_header, Record, MAX_FRAGMENT_LEN};
+use super::{header, HEADER_LEN, MAX_FRAGMENT_LEN};
 use crate::crypto::aead::{AeadAlgorithm, AeadKey, NONCE_LEN, TAG_LEN};
 use crate::crypto::cbc::{AesCbcKey, MacAlgorithm, MacKey, AES_BLOCK_LEN};
 use crate::crypto::rand::{RandomSource, SystemRandom};
@@ -70,8 +72,13 @@ struct Aead12 {
 }
 
 impl Aead12 {
-    fn has_explicit_nonce(&self) -> bool {
-        self.alg != AeadAlgorithm::ChaCha20Poly1305
+    /// RFC 5288 §3: AES-GCM records carry an 8-byte explicit nonce;
+    /// RFC 7905 §2: ChaCha20-Poly1305 records carry none.
+    fn explicit_nonce_len(&self) -> usize {
+        match self.alg {
+            AeadAlgorithm::ChaCha20Poly1305 => 0,
+            AeadAlgorithm::Aes128Gcm | AeadAlgorithm::Aes256Gcm => EXPLICIT_NONCE_LEN,
+        }
     }
 
     fn nonce(&self, seq: u64, explicit: Option<&[u8]>) -> [u8; NONCE_LEN] {
@@ -90,61 +97,64 @@ impl Aead12 {
 }
 
 impl RecordEncrypter for Aead12 {
-    fn encrypt(
+    fn record_len(&self, plain_len: usize) -> usize {
+        HEADER_LEN + self.explicit_nonce_len() + plain_len + TAG_LEN
+    }
+
+    fn encrypt_into(
         &self,
         typ: ContentType,
         plain: &[u8],
         seq: u64,
-        out: &mut Vec<u8>,
+        out: &mut [u8],
     ) -> Result<(), Error> {
-        let explicit = self.has_explicit_nonce().then(|| seq.to_be_bytes());
-        let explicit_len = explicit.map_or(0, |e| e.len());
-        write_header(
-            out,
+        let explicit_len = self.explicit_nonce_len();
+        let (head, body) = split_header(out)?;
+        *head = header(
             typ,
             ProtocolVersion::TLSv1_2,
             explicit_len + plain.len() + TAG_LEN,
         );
         // The explicit nonce is the sequence number: unique per key.
-        if let Some(e) = &explicit {
-            out.extend_from_slice(e);
-        }
-        let body = out.len();
-        out.extend_from_slice(plain);
-        let nonce = self.nonce(seq, explicit.as_ref().map(|e| &e[..]));
-        self.key.seal(nonce, &aad(seq, typ, plain.len()), out, body)
+        let explicit = seq.to_be_bytes();
+        let (explicit_out, sealed) = body.split_at_mut(explicit_len);
+        explicit_out.copy_from_slice(&explicit[..explicit_len]);
+        let nonce = self.nonce(seq, (explicit_len > 0).then_some(&explicit[..]));
+        self.key
+            .seal_into(nonce, &aad(seq, typ, plain.len()), plain, &[], sealed)
     }
 }
 
 impl RecordDecrypter for Aead12 {
-    fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error> {
-        let explicit_len = if self.has_explicit_nonce() {
-            EXPLICIT_NONCE_LEN
-        } else {
-            0
-        };
-        if record.payload.len() < explicit_len + TAG_LEN {
+    fn decrypt_in_place(
+        &self,
+        typ: ContentType,
+        _version: ProtocolVersion,
+        payload: &mut [u8],
+        seq: u64,
+    ) -> Result<(ContentType, Range<usize>), Error> {
+        let explicit_len = self.explicit_nonce_len();
+        if payload.len() < explicit_len + TAG_LEN {
             return Err(Error::DecryptError);
         }
-        let plain_len = record.payload.len() - explicit_len - TAG_LEN;
-        let nonce = self.nonce(
-            seq,
-            (explicit_len > 0).then(|| &record.payload[..explicit_len]),
-        );
-        let n = self.key.open(
-            nonce,
-            &aad(seq, record.typ, plain_len),
-            &mut record.payload[explicit_len..],
-        )?;
-        record.payload.drain(..explicit_len);
-        record.payload.truncate(n);
-        check_plaintext_len(record)
+        let plain_len = payload.len() - explicit_len - TAG_LEN;
+        let (explicit, sealed) = payload.split_at_mut(explicit_len);
+        let nonce = self.nonce(seq, (explicit_len > 0).then_some(&explicit[..]));
+        let n = self.key.open(nonce, &aad(seq, typ, plain_len), sealed)?;
+        check_plaintext_len(n)?;
+        Ok((typ, explicit_len..explicit_len + n))
     }
 }
 
+/// The header and body parts of a record's output buffer.
+fn split_header(out: &mut [u8]) -> Result<(&mut [u8; HEADER_LEN], &mut [u8]), Error> {
+    out.split_first_chunk_mut::<HEADER_LEN>()
+        .ok_or(Error::Internal("record buffer too short"))
+}
+
 /// RFC 5246 §6.2.1: a TLSPlaintext fragment is at most 2^14 bytes.
-fn check_plaintext_len(record: &Record) -> Result<(), Error> {
-    match record.payload.len() > MAX_FRAGMENT_LEN {
+fn check_plaintext_len(len: usize) -> Result<(), Error> {
+    match len > MAX_FRAGMENT_LEN {
         true => Err(Error::RecordOverflow),
         false => Ok(()),
     }
@@ -163,74 +173,96 @@ impl CbcEtm {
         self.mac
             .sign(&[&aad(seq, typ, iv_and_ciphertext.len()), iv_and_ciphertext])
     }
+
+    /// RFC 5246 §6.2.3.2: padding_length + 1 bytes, each padding_length,
+    /// making the content a whole number of blocks.
+    fn padding_len(plain_len: usize) -> usize {
+        AES_BLOCK_LEN - (plain_len % AES_BLOCK_LEN)
+    }
 }
 
 impl RecordEncrypter for CbcEtm {
-    fn encrypt(
+    fn record_len(&self, plain_len: usize) -> usize {
+        HEADER_LEN
+            + AES_BLOCK_LEN
+            + plain_len
+            + Self::padding_len(plain_len)
+            + self.mac_alg.output_len()
+    }
+
+    fn encrypt_into(
         &self,
         typ: ContentType,
         plain: &[u8],
         seq: u64,
-        out: &mut Vec<u8>,
+        out: &mut [u8],
     ) -> Result<(), Error> {
-        // RFC 5246 §6.2.3.2: padding_length + 1 bytes, each padding_length.
-        let pad = AES_BLOCK_LEN - (plain.len() % AES_BLOCK_LEN);
+        let pad = Self::padding_len(plain.len());
         let body_len = AES_BLOCK_LEN + plain.len() + pad;
-        write_header(
-            out,
+        let (head, record) = split_header(out)?;
+        *head = header(
             typ,
             ProtocolVersion::TLSv1_2,
             body_len + self.mac_alg.output_len(),
         );
-        let start = out.len();
+        let (body, mac_out) = record.split_at_mut(body_len);
+        let (iv_out, content) = body.split_at_mut(AES_BLOCK_LEN);
         let mut iv = [0u8; AES_BLOCK_LEN];
         SystemRandom.fill(&mut iv)?;
-        out.extend_from_slice(&iv);
-        out.extend_from_slice(plain);
-        out.resize(start + body_len, (pad - 1) as u8);
-        self.key.encrypt(iv, &mut out[start + AES_BLOCK_LEN..])?;
-        let mac = self.mac(seq, typ, &out[start..]);
-        out.extend_from_slice(&mac);
+        iv_out.copy_from_slice(&iv);
+        let (text, padding) = content.split_at_mut(plain.len());
+        text.copy_from_slice(plain);
+        padding.fill((pad - 1) as u8);
+        self.key.encrypt(iv, content)?;
+        mac_out.copy_from_slice(&self.mac(seq, typ, body));
         Ok(())
     }
 }
 
 impl RecordDecrypter for CbcEtm {
-    fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error> {
+    fn decrypt_in_place(
+        &self,
+        typ: ContentType,
+        _version: ProtocolVersion,
+        payload: &mut [u8],
+        seq: u64,
+    ) -> Result<(ContentType, Range<usize>), Error> {
         let mac_len = self.mac_alg.output_len();
-        let len = record.payload.len();
+        let len = payload.len();
         // RFC 7366 §3: too short or not whole blocks → bad_record_mac.
         if len < AES_BLOCK_LEN * 2 + mac_len || (len - mac_len) % AES_BLOCK_LEN != 0 {
             return Err(Error::DecryptError);
         }
-        let (body, their_mac) = record.payload.split_at(len - mac_len);
+        let (body, their_mac) = payload.split_at_mut(len - mac_len);
         // The MAC is checked first, in constant time, over the ciphertext:
         // nothing about the plaintext or padding is revealed by failures.
-        if !ct_eq(&self.mac(seq, record.typ, body), their_mac) {
+        if !ct_eq(&self.mac(seq, typ, body), their_mac) {
             return Err(Error::DecryptError);
         }
-        let mut iv = [0u8; AES_BLOCK_LEN];
-        iv.copy_from_slice(&body[..AES_BLOCK_LEN]);
-        record.payload.truncate(len - mac_len);
-        record.payload.drain(..AES_BLOCK_LEN);
-        self.key.decrypt(iv, &mut record.payload)?;
+        let (iv, content) = body.split_at_mut(AES_BLOCK_LEN);
+        let iv: [u8; AES_BLOCK_LEN] = (&*iv)
+            .try_into()
+            .map_err(|_| Error::Internal("CBC IV length"))?;
+        self.key.decrypt(iv, content)?;
         // RFC 5246 §6.2.3.2: every padding byte equals padding_length.
-        let pad = usize::from(*record.payload.last().ok_or(Error::DecryptError)?);
-        if pad + 1 > record.payload.len()
-            || record.payload[record.payload.len() - pad - 1..]
+        let pad = usize::from(*content.last().ok_or(Error::DecryptError)?);
+        if pad + 1 > content.len()
+            || content[content.len() - pad - 1..]
                 .iter()
                 .any(|&b| usize::from(b) != pad)
         {
             return Err(Error::DecryptError);
         }
-        record.payload.truncate(record.payload.len() - pad - 1);
-        check_plaintext_len(record)
+        let plain_len = content.len() - pad - 1;
+        check_plaintext_len(plain_len)?;
+        Ok((typ, AES_BLOCK_LEN..AES_BLOCK_LEN + plain_len))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Record;
     use crate::suites::{
         ECDHE_RSA_AES128_CBC_SHA, ECDHE_RSA_AES128_GCM, ECDHE_RSA_AES256_CBC_SHA384,
         ECDHE_RSA_CHACHA20,

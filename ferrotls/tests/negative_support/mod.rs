@@ -498,8 +498,8 @@ impl Tap13 {
         let len = (inner.len() + TAG_LEN) as u16;
         out[3..5].copy_from_slice(&len.to_be_bytes());
         let aad = out.clone();
-        out.extend_from_slice(inner);
-        key.seal(tls13_nonce(&iv, self.seq), &aad, &mut out, 5)
+        out.resize(5 + inner.len() + TAG_LEN, 0);
+        key.seal_into(tls13_nonce(&iv, self.seq), &aad, inner, &[], &mut out[5..])
             .unwrap();
         self.seq += 1;
         out
