@@ -24,8 +24,8 @@ use crate::record::deframer::Deframer;
 use crate::record::joiner::Joiner;
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
 use crate::record::{
-    header, write_header, Record, HEADER_LEN, MAX_FRAGMENT_LEN, MAX_TLS12_CIPHERTEXT_LEN,
-    MAX_TLS13_CIPHERTEXT_LEN,
+    header, read_header, write_header, Record, HEADER_LEN, MAX_FRAGMENT_LEN,
+    MAX_TLS12_CIPHERTEXT_LEN, MAX_TLS13_CIPHERTEXT_LEN,
 };
 use crate::suites::tls13_suite;
 
@@ -544,6 +544,31 @@ pub struct IoState {
     pub peer_has_closed: bool,
 }
 
+/// What `open_in_place` found at the front of the caller's buffer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Opened {
+    /// Bytes at the front of the buffer that made up the record just
+    /// opened; 0 while the buffer does not yet hold a whole record (or the
+    /// peer has closed).
+    pub consumed: usize,
+    /// Where the record's application data now lies in the buffer. Empty
+    /// for a record that carried anything else: handshake messages and
+    /// alerts are processed as `process_new_packets` would, and any answer
+    /// is queued for `write_tls` / `seal_into`.
+    pub plaintext: Range<usize>,
+    /// The peer sent close_notify: nothing after it is read.
+    pub peer_has_closed: bool,
+}
+
+/// What `seal_into` wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sealed {
+    /// Bytes of the caller's plaintext now protected in records.
+    pub taken: usize,
+    /// Bytes of records written to the front of the output buffer.
+    pub written: usize,
+}
+
 /// The connection engine behind `ClientConnection` and `ServerConnection`.
 pub struct ConnectionCommon {
     pub(crate) common: CommonState,
@@ -598,11 +623,7 @@ impl ConnectionCommon {
             if self.common.received_close_notify {
                 break;
             }
-            self.deframer
-                .set_max_record_len(match self.common.is_tls13() {
-                    true => MAX_TLS13_CIPHERTEXT_LEN,
-                    false => MAX_TLS12_CIPHERTEXT_LEN,
-                });
+            self.deframer.set_max_record_len(self.max_record_len());
             let rec = match self.deframer.pop() {
                 Ok(Some(rec)) => rec,
                 Ok(None) => break,
@@ -616,6 +637,132 @@ impl ConnectionCommon {
             return self.fail(e);
         }
         Ok(self.io_state())
+    }
+
+    /// Opens the record at the front of `buf` in place, after the
+    /// handshake: application data is decrypted where it lies and never
+    /// copied (the in-place API; `read_tls` and `reader()` copy twice).
+    /// Call it again with `&mut buf[consumed..]` for the next record. Bytes
+    /// already given to `read_tls` come first: they must be processed and
+    /// read before this is used.
+    pub fn open_in_place(&mut self, buf: &mut [u8]) -> Result<Opened, Error> {
+        if let Err(e) = &self.state {
+            return Err(e.clone());
+        }
+        if !self.common.handshake_complete {
+            return Err(Error::HandshakeNotComplete);
+        }
+        if self.deframer.pending() > 0 || !self.common.received_plaintext.is_empty() {
+            return Err(Error::ApiMisuse(
+                "bytes given to read_tls come first: process and read them before open_in_place",
+            ));
+        }
+        if self.common.received_close_notify {
+            return Ok(Opened {
+                peer_has_closed: true,
+                ..Opened::default()
+            });
+        }
+        match self.open_record_in_place(buf) {
+            Ok(opened) => Ok(opened),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn open_record_in_place(&mut self, buf: &mut [u8]) -> Result<Opened, Error> {
+        let Some(header) = read_header(buf, self.max_record_len())? else {
+            return Ok(Opened::default());
+        };
+        let consumed = HEADER_LEN + header.len;
+        let Some(payload) = buf.get_mut(HEADER_LEN..consumed) else {
+            return Ok(Opened::default());
+        };
+        let mut opened = Opened {
+            consumed,
+            ..Opened::default()
+        };
+        // Anything but (outer) application data takes the buffered path.
+        if header.typ != ContentType::ApplicationData {
+            self.process_record(Record {
+                typ: header.typ,
+                version: header.version,
+                payload: payload.to_vec(),
+            })?;
+        } else if let Some((typ, plain)) =
+            self.common
+                .record_layer
+                .open_in_place(header.typ, header.version, payload)?
+        {
+            self.check_protected_type(typ)?;
+            if typ != ContentType::ApplicationData {
+                // TLS 1.3 handshake messages and alerts, rare after the
+                // handshake: copied into a record of their own.
+                self.process_plaintext(Record {
+                    typ,
+                    version: header.version,
+                    payload: payload[plain].to_vec(),
+                })?;
+            } else {
+                self.check_not_interleaved(typ)?;
+                self.admit_application_data(plain.len())?;
+                opened.plaintext = HEADER_LEN + plain.start..HEADER_LEN + plain.end;
+            }
+        }
+        opened.peer_has_closed = self.common.received_close_notify;
+        Ok(opened)
+    }
+
+    /// Protects `plain` as application data records written straight into
+    /// `out` (the in-place API: no copy before encryption). Records already
+    /// queued for `write_tls` (answers to the peer, tickets, a KeyUpdate)
+    /// are written first: they hold earlier sequence numbers. Writes as many
+    /// whole records as fit; `taken < plain.len()` means `out` was full.
+    pub fn seal_into(&mut self, plain: &[u8], out: &mut [u8]) -> Result<Sealed, Error> {
+        if let Err(e) = &self.state {
+            return Err(e.clone());
+        }
+        if !self.common.handshake_complete {
+            return Err(Error::HandshakeNotComplete);
+        }
+        if self.common.sent_close_notify {
+            return Err(Error::ApiMisuse("close_notify was already sent"));
+        }
+        let mut sealed = Sealed::default();
+        loop {
+            sealed.written += self.common.sendable_tls.read(&mut out[sealed.written..]);
+            if !self.common.sendable_tls.is_empty() || sealed.taken == plain.len() {
+                return Ok(sealed);
+            }
+            // RFC 8446 §5.5: rotate the key before it protects too much.
+            if self.common.key_update_due() {
+                self.send_key_update(false)?;
+                continue;
+            }
+            let room = out.len() - sealed.written;
+            let overhead = self.common.record_layer.record_len(0);
+            if room <= overhead {
+                return Ok(sealed);
+            }
+            let n = (plain.len() - sealed.taken)
+                .min(MAX_FRAGMENT_LEN)
+                .min(room - overhead);
+            let len = self.common.record_layer.record_len(n);
+            self.common.record_layer.encrypt_into(
+                ContentType::ApplicationData,
+                &plain[sealed.taken..sealed.taken + n],
+                &mut out[sealed.written..sealed.written + len],
+            )?;
+            sealed.taken += n;
+            sealed.written += len;
+        }
+    }
+
+    /// RFC 8446 §5.2 / RFC 5246 §6.2.3: the longest record the peer may send.
+    fn max_record_len(&self) -> usize {
+        match self.common.is_tls13() {
+            true => MAX_TLS13_CIPHERTEXT_LEN,
+            false => MAX_TLS12_CIPHERTEXT_LEN,
+        }
     }
 
     fn io_state(&self) -> IoState {

@@ -28,7 +28,7 @@ mod stream;
 mod transcript;
 
 pub use client::{ClientConfig, ClientConnection};
-pub use conn::{ConnectionCommon, IoState, Negotiated, Reader, Side, Writer};
+pub use conn::{ConnectionCommon, IoState, Negotiated, Opened, Reader, Sealed, Side, Writer};
 pub use error::{CertificateError, Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 pub use msgs::enums::{
     AlertDescription, CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme,
