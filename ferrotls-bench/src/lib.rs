@@ -16,6 +16,11 @@
 //! - Bulk: 1 GiB in 1 MiB writes per suite, server to client: send MB/s
 //!   from the sender's time, recv MB/s from the receiver's; beside them
 //!   the raw aws-lc-rs AEAD speed on 16 KiB records, which is the limit.
+//!   Buffered rows go through `writer()`/`write_tls` and
+//!   `read_tls`/`reader()`, which copy; "bulk in-place" rows go through
+//!   ferrotls' `seal_into`/`open_in_place` and rustls' unbuffered
+//!   connections, which seal into and open in the transfer buffer itself
+//!   (see [`in_place`]).
 //! - Memory: N idle connection pairs after a 1 KiB exchange, measured by
 //!   a counting global allocator ([`CountingAlloc`]).
 //!
@@ -38,6 +43,7 @@
 
 mod alloc;
 pub mod bench;
+pub mod in_place;
 pub mod measure;
 pub mod pki;
 pub mod report;
@@ -251,6 +257,8 @@ pub enum Scenario {
     Handshake(Setup),
     RawAead(Aead),
     Bulk(Setup),
+    /// Bulk through each implementation's in-place API.
+    BulkInPlace(Setup),
     Memory(Setup),
 }
 
@@ -270,6 +278,11 @@ impl Scenario {
                 s.version_label(),
                 Aead::of(s.suite).map_or("?", Aead::name)
             ),
+            Self::BulkInPlace(s) => format!(
+                "bulk in-place {} {}",
+                s.version_label(),
+                Aead::of(s.suite).map_or("?", Aead::name)
+            ),
             Self::Memory(s) => format!("memory {} {} {}", s.version_label(), s.key, s.group),
         }
     }
@@ -279,10 +292,19 @@ impl Scenario {
             Self::Handshake(s) if s.resume == Resume::No => Section::FullHandshakes,
             Self::Handshake(_) => Section::ResumedHandshakes,
             Self::RawAead(_) => Section::RawAead,
-            Self::Bulk(_) => Section::Bulk,
+            Self::Bulk(_) | Self::BulkInPlace(_) => Section::Bulk,
             Self::Memory(_) => Section::Memory,
         }
     }
+}
+
+/// Which plaintext API a bulk scenario goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    /// `writer()` / `write_tls` and `read_tls` / `reader()`.
+    Buffered,
+    /// Records sealed into and opened in the caller's buffer.
+    InPlace,
 }
 
 /// A [`Setup`] from its parts.
@@ -376,6 +398,27 @@ pub fn scenarios() -> Vec<Scenario> {
     ] {
         v.push(Bulk(setup(V12, suite, G::X25519, p256, Resume::No)));
     }
+    v.push(BulkInPlace(setup(
+        V13,
+        aes128_13,
+        G::X25519,
+        p256,
+        Resume::No,
+    )));
+    v.push(BulkInPlace(setup(
+        V13,
+        S::TLS_CHACHA20_POLY1305_SHA256,
+        G::X25519,
+        p256,
+        Resume::No,
+    )));
+    v.push(BulkInPlace(setup(
+        V12,
+        ecdhe_ecdsa_aes128,
+        G::X25519,
+        p256,
+        Resume::No,
+    )));
     v.push(Memory(setup(V13, aes128_13, G::X25519, p256, Resume::No)));
     v.push(Memory(setup(
         V12,
@@ -426,7 +469,8 @@ impl Bench {
         Ok(match *scenario {
             Scenario::Handshake(s) => self.handshake_rows(&name, section, &s)?,
             Scenario::RawAead(a) => self.raw_rows(&name, section, a)?,
-            Scenario::Bulk(s) => self.bulk_rows(&name, section, &s)?,
+            Scenario::Bulk(s) => self.bulk_rows(&name, section, &s, Api::Buffered)?,
+            Scenario::BulkInPlace(s) => self.bulk_rows(&name, section, &s, Api::InPlace)?,
             Scenario::Memory(s) => self.memory_rows(&name, section, &s)?,
         })
     }
@@ -630,7 +674,13 @@ impl Bench {
             .collect())
     }
 
-    fn bulk_rows(&mut self, name: &str, section: Section, s: &Setup) -> Result<Vec<Row>, String> {
+    fn bulk_rows(
+        &mut self,
+        name: &str,
+        section: Section,
+        s: &Setup,
+        api: Api,
+    ) -> Result<Vec<Row>, String> {
         let ferro = self.configs::<Ferrotls>(s);
         let rust = self.configs::<Rustls>(s);
         let expected = s.expected();
@@ -645,11 +695,25 @@ impl Bench {
             |which, _| match which {
                 Which::Ferrotls => {
                     let cfg = ferro.as_ref().map_err(Clone::clone)?;
-                    bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
+                    match api {
+                        Api::Buffered => {
+                            bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
+                        }
+                        Api::InPlace => {
+                            in_place::ferrotls_bulk(cfg, &expected, write, per_slice, clock)
+                        }
+                    }
                 }
                 Which::Rustls => {
                     let cfg = rust.as_ref().map_err(Clone::clone)?;
-                    bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
+                    match api {
+                        Api::Buffered => {
+                            bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
+                        }
+                        Api::InPlace => {
+                            in_place::rustls_bulk(cfg, &expected, write, per_slice, clock)
+                        }
+                    }
                 }
             },
             bench::BulkTotals::add,

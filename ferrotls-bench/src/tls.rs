@@ -284,6 +284,26 @@ impl TlsImpl for Ferrotls {
 
 pub struct Rustls;
 
+/// What a rustls connection (buffered or unbuffered) negotiated.
+pub fn rustls_kind(common: &rustls::CommonState) -> Kind {
+    Kind {
+        version: common.protocol_version().map(u16::from),
+        suite: common
+            .negotiated_cipher_suite()
+            .map(|s| u16::from(s.suite())),
+        group: common
+            .negotiated_key_exchange_group()
+            .map(|g| u16::from(g.name())),
+        shape: match common.handshake_kind() {
+            Some(rustls::HandshakeKind::Resumed) => Shape::Resumed,
+            Some(rustls::HandshakeKind::FullWithHelloRetryRequest) => {
+                Shape::FullWithHelloRetryRequest
+            }
+            _ => Shape::Full,
+        },
+    }
+}
+
 macro_rules! rustls_conn {
     ($t:ty) => {
         impl Conn for $t {
@@ -312,20 +332,7 @@ macro_rules! rustls_conn {
                 self.reader().read(buf)
             }
             fn kind(&self) -> Kind {
-                Kind {
-                    version: self.protocol_version().map(u16::from),
-                    suite: self.negotiated_cipher_suite().map(|s| u16::from(s.suite())),
-                    group: self
-                        .negotiated_key_exchange_group()
-                        .map(|g| u16::from(g.name())),
-                    shape: match self.handshake_kind() {
-                        Some(rustls::HandshakeKind::Resumed) => Shape::Resumed,
-                        Some(rustls::HandshakeKind::FullWithHelloRetryRequest) => {
-                            Shape::FullWithHelloRetryRequest
-                        }
-                        _ => Shape::Full,
-                    },
-                }
+                rustls_kind(self)
             }
             fn unlimit_buffers(&mut self) {
                 self.set_buffer_limit(None);
