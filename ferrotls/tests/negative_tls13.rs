@@ -569,10 +569,16 @@ fn inner_plaintext_size_limits() {
         let res = deliver(&mut m.server, &wire);
         assert_eq!(res, want, "{name}");
         let alerts = m.server_alerts();
-        match want {
+        match &want {
             Ok(()) => assert_eq!(alerts, [], "{name}"),
             Err(e) => assert_eq!(alerts, [(AlertLevel::Fatal, e.alert().unwrap())], "{name}"),
         }
+        // The same through the in-place API.
+        let (cc, sc) = configs();
+        let mut m = Mitm::new(cc, sc, true);
+        m.handshake().unwrap();
+        let wire = seal_inner_for_server(&mut m, &inner);
+        assert_eq!(deliver_by(&mut m.server, wire, true), want, "{name} (in place)");
     }
 }
 
@@ -1055,17 +1061,24 @@ fn post_handshake_messages() {
         ("data inside a handshake message", true, vec![protected(HANDSHAKE, &hs(KEY_UPDATE, &[0])[..2]), protected(APPDATA, b"x")], rej(Error::InappropriateMessage { expected: "the rest of a handshake message", got: ferrotls::msgs::enums::ContentType::ApplicationData, }, A::UnexpectedMessage)),
         ("close_notify, then anything", true, vec![protected(ALERT, &[1, 0]), protected(99, b"ignored")], Want::Accept),
     ];
+    // Each case through read_tls, then again through open_in_place: the
+    // same alerts and errors either way.
+    let cases: Vec<_> = [false, true]
+        .into_iter()
+        .flat_map(|in_place| cases.iter().map(move |c| (in_place, c)))
+        .collect();
     each_case(
         &cases,
-        |c| c.0.to_string(),
-        |(name, from_server, parts, want)| {
+        |(in_place, c)| format!("{}{}", c.0, if *in_place { " (in place)" } else { "" }),
+        |(in_place, (name, from_server, parts, want))| {
             let mut m = connected();
+            m.in_place = *in_place;
             let (res, alerts) = match from_server {
                 true => (m.send_to_client(parts), m.client_alerts()),
                 false => (m.send_to_server(parts), m.server_alerts()),
             };
             check_failure(name, res, &alerts, want);
-            if let (Want::Accept, true) = (want, *from_server) {
+            if let (Want::Accept, true, false) = (want, *from_server, *in_place) {
                 let mut buf = vec![0u8; 1 << 15];
                 let n = m.client.reader().read(&mut buf).unwrap_or(0);
                 let sent: usize = parts

@@ -754,6 +754,9 @@ pub struct Mitm {
     c2s: (Box<dyn Tap>, Box<dyn Tap>),
     /// Opens what the server writes / seals what the client is to read.
     s2c: (Box<dyn Tap>, Box<dyn Tap>),
+    /// After the handshake, deliver through `open_in_place` instead of
+    /// `read_tls`.
+    pub in_place: bool,
 }
 
 impl Mitm {
@@ -789,6 +792,7 @@ impl Mitm {
             hellos,
             c2s,
             s2c,
+            in_place: false,
         }
     }
 
@@ -870,7 +874,7 @@ impl Mitm {
             self.note_hellos(p);
             for chunk in record_chunks(p) {
                 let bytes = self.c2s.1.seal(p.typ, chunk, p.protected);
-                deliver(&mut self.server, &bytes)?;
+                deliver_by(&mut self.server, bytes, self.in_place)?;
             }
         }
         Ok(())
@@ -881,7 +885,7 @@ impl Mitm {
             self.note_hellos(p);
             for chunk in record_chunks(p) {
                 let bytes = self.s2c.1.seal(p.typ, chunk, p.protected);
-                deliver(&mut self.client, &bytes)?;
+                deliver_by(&mut self.client, bytes, self.in_place)?;
             }
         }
         Ok(())
@@ -985,6 +989,27 @@ pub fn deliver(conn: &mut ConnectionCommon, mut bytes: &[u8]) -> Result<(), Erro
         conn.process_new_packets()?;
     }
     conn.process_new_packets().map(|_| ())
+}
+
+/// Delivers `bytes` through `read_tls`, or once the handshake is done and
+/// `in_place` is set, through `open_in_place` (an incomplete record at the
+/// end is dropped: that API keeps nothing between calls).
+pub fn deliver_by(
+    conn: &mut ConnectionCommon,
+    mut bytes: Vec<u8>,
+    in_place: bool,
+) -> Result<(), Error> {
+    if !in_place || conn.is_handshaking() {
+        return deliver(conn, &bytes);
+    }
+    let mut at = 0;
+    while at < bytes.len() {
+        match conn.open_in_place(&mut bytes[at..])?.consumed {
+            0 => break,
+            n => at += n,
+        }
+    }
+    Ok(())
 }
 
 /// The plaintext alert records in `bytes` (level, description).
