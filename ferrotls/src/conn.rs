@@ -636,6 +636,9 @@ impl ConnectionCommon {
         if let Err(e) = self.common.flush_handshake() {
             return self.fail(e);
         }
+        // While handshaking the next flight is coming: keep the buffer.
+        self.deframer
+            .set_keep_buffer(!self.common.handshake_complete);
         Ok(self.io_state())
     }
 

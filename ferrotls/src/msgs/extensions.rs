@@ -15,21 +15,45 @@ use crate::msgs::enums::{
 /// Which of the 2^16 extension types a block has shown so far. A block is
 /// at most 2^16-1 bytes, so up to 16383 (empty) extensions: RFC 8446 §4.2
 /// and RFC 5246 §7.4.1.4 do not limit how many, and a client may send that
-/// many (unassigned types must be ignored). The bitmap keeps the duplicate
-/// check linear in the number of extensions instead of quadratic.
-pub(crate) struct SeenTypes(Vec<u64>);
+/// many (unassigned types must be ignored). Real blocks hold a dozen or
+/// two: those are checked against a short list; past `LIST_MAX` types a
+/// bitmap of all 2^16 keeps the check linear instead of quadratic (zeroing
+/// its 8 KiB for every hello cost more than the rest of parsing it).
+pub(crate) enum SeenTypes {
+    List(Vec<u16>),
+    Bitmap(Vec<u64>),
+}
 
 impl SeenTypes {
+    const LIST_MAX: usize = 64;
+
     pub(crate) fn new() -> Self {
-        Self(vec![0; 1 << 10])
+        Self::List(Vec::new())
     }
 
     /// Records `typ`; false if it was seen before.
     pub(crate) fn insert(&mut self, typ: u16) -> bool {
-        let (word, bit) = (usize::from(typ >> 6), 1u64 << (typ & 63));
-        let fresh = self.0[word] & bit == 0;
-        self.0[word] |= bit;
-        fresh
+        match self {
+            Self::List(list) if list.len() < Self::LIST_MAX => {
+                let fresh = !list.contains(&typ);
+                list.push(typ);
+                fresh
+            }
+            Self::List(list) => {
+                let mut bitmap = Self::Bitmap(vec![0; 1 << 10]);
+                for &t in list.iter() {
+                    bitmap.insert(t);
+                }
+                *self = bitmap;
+                self.insert(typ)
+            }
+            Self::Bitmap(words) => {
+                let (word, bit) = (usize::from(typ >> 6), 1u64 << (typ & 63));
+                let fresh = words[word] & bit == 0;
+                words[word] |= bit;
+                fresh
+            }
+        }
     }
 }
 
@@ -568,6 +592,21 @@ mod tests {
         assert_eq!(back.alpn, x.alpn);
         assert_eq!(back.cookie, x.cookie);
         assert_eq!(back.received.len(), 8);
+    }
+
+    #[test]
+    fn seen_types_finds_duplicates_before_and_after_the_bitmap() {
+        let mut seen = SeenTypes::new();
+        for t in (0..300u16).map(|i| i * 211) {
+            assert!(seen.insert(t), "{t} is new");
+        }
+        assert!(matches!(seen, SeenTypes::Bitmap(_)));
+        // One from the list days, one from after the switch.
+        assert!(!seen.insert(5 * 211));
+        assert!(!seen.insert(299 * 211));
+        let mut few = SeenTypes::new();
+        assert!(few.insert(43) && few.insert(10) && !few.insert(43));
+        assert!(matches!(few, SeenTypes::List(_)));
     }
 
     #[test]

@@ -267,8 +267,8 @@ impl Codec for NewSessionTicket13 {
         }
         let mut exts = r.sub(LengthPrefix::U16)?;
         let mut max_early_data = None;
-        // As in every extension block: a bitmap keeps the duplicate check
-        // linear however many extensions the block holds.
+        // As in every extension block: the duplicate check stays linear
+        // however many extensions the block holds.
         let mut seen = SeenTypes::new();
         while exts.any_left() {
             let typ = exts.u16()?;

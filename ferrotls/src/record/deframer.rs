@@ -6,13 +6,18 @@ use std::io;
 use super::{read_header, Record, HEADER_LEN, MAX_TLS12_CIPHERTEXT_LEN};
 use crate::error::Error;
 
-/// The buffer holds two maximal records: a read can always take at least
-/// one whole record without moving what is pending first.
+/// The buffer at full size holds two maximal records: a read can always
+/// take at least one whole record without moving what is pending first.
 const BUF_SIZE: usize = 2 * (HEADER_LEN + MAX_TLS12_CIPHERTEXT_LEN);
+/// A new buffer starts this small (handshake flights mostly fit) and grows
+/// to `BUF_SIZE` once a record or a read needs more: zeroing 36 KiB for
+/// every flight cost more than the handshake's hashing.
+const INITIAL_BUF_SIZE: usize = 4096;
 
 /// Incoming bytes, cut into records. The buffer is allocated when bytes
-/// arrive and released once every byte has been returned as a record, so
-/// an idle connection holds no receive buffer at all.
+/// arrive and, once the connection says so (after the handshake), released
+/// when every byte has been returned as a record, so an idle connection
+/// holds no receive buffer at all.
 pub struct Deframer {
     /// Initialised once (zeroed by the allocator) and reused; `buf[start..end]`
     /// is what has arrived but not yet been returned.
@@ -21,6 +26,9 @@ pub struct Deframer {
     end: usize,
     /// The current maximum record length (smaller once TLS 1.3 is chosen).
     max_len: usize,
+    /// Keep the buffer even when drained (while handshaking: the next
+    /// flight is coming).
+    keep_buffer: bool,
 }
 
 impl Default for Deframer {
@@ -30,6 +38,7 @@ impl Default for Deframer {
             start: 0,
             end: 0,
             max_len: MAX_TLS12_CIPHERTEXT_LEN,
+            keep_buffer: true,
         }
     }
 }
@@ -39,17 +48,51 @@ impl Deframer {
         self.max_len = max_len;
     }
 
-    /// Room for at least one maximal record after what is pending: moves
-    /// the pending bytes to the front only when the tail is too short.
+    /// Whether a drained buffer is kept; letting go of it releases it now
+    /// if nothing is pending.
+    pub fn set_keep_buffer(&mut self, keep: bool) {
+        self.keep_buffer = keep;
+        self.release_if_drained();
+    }
+
+    /// Room for at least one more byte, and for the whole record at the
+    /// front once its header has arrived. A full-size buffer moves pending
+    /// bytes to the front only when less than a maximal record fits after
+    /// them; a small one compacts at every call and grows to full size
+    /// when a record or a read does not fit.
     fn make_room(&mut self) {
         if self.buf.is_empty() {
-            self.buf = vec![0u8; BUF_SIZE];
+            self.buf = vec![0u8; INITIAL_BUF_SIZE];
         }
-        if self.buf.len() - self.end < HEADER_LEN + MAX_TLS12_CIPHERTEXT_LEN && self.start > 0 {
+        if self.buf.len() == BUF_SIZE {
+            if self.buf.len() - self.end < HEADER_LEN + MAX_TLS12_CIPHERTEXT_LEN && self.start > 0 {
+                self.compact();
+            }
+            return;
+        }
+        self.compact();
+        let front = self.front_record_len().map_or(0, |n| HEADER_LEN + n);
+        if front > self.buf.len() || self.end == self.buf.len() {
+            self.buf.resize(BUF_SIZE, 0);
+        }
+    }
+
+    fn compact(&mut self) {
+        if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
+    }
+
+    /// The length field of the record at the front, once its header has
+    /// arrived (checked only when the record is popped).
+    fn front_record_len(&self) -> Option<usize> {
+        let head = self
+            .buf
+            .get(self.start..self.end)?
+            .first_chunk::<HEADER_LEN>()?;
+        Some(usize::from(u16::from_be_bytes([head[3], head[4]])))
     }
 
     /// Reads once from `rd`, as much as fits. Returns the byte count (0 at EOF).
@@ -81,7 +124,7 @@ impl Deframer {
 
     /// An idle connection keeps no buffer.
     fn release_if_drained(&mut self) {
-        if self.start == self.end {
+        if self.start == self.end && !self.keep_buffer {
             self.buf = Vec::new();
             self.start = 0;
             self.end = 0;
@@ -153,6 +196,28 @@ mod tests {
         d.set_max_record_len(super::super::MAX_TLS13_CIPHERTEXT_LEN);
         d.push(&[23, 3, 3, 0x41, 0x01]);
         assert_eq!(d.pop(), Err(Error::RecordOverflow));
+    }
+
+    #[test]
+    fn small_buffer_grows_for_a_large_record_and_is_released_when_let_go() {
+        let mut d = Deframer::default();
+        let mut wire = vec![23u8, 3, 3, 0x30, 0x00];
+        wire.extend(vec![7u8; 0x3000]);
+        let mut rd = &wire[..];
+        let mut got = None;
+        while got.is_none() {
+            assert!(d.read(&mut rd).unwrap() > 0);
+            got = d.pop().unwrap();
+        }
+        assert_eq!(got.unwrap().payload.len(), 0x3000);
+        assert_eq!(d.buf.len(), BUF_SIZE);
+        d.set_keep_buffer(false);
+        assert!(d.buf.is_empty());
+        // Small again for the next bytes.
+        d.push(&[23, 3, 3, 0, 1, 9]);
+        assert_eq!(d.buf.len(), INITIAL_BUF_SIZE);
+        assert_eq!(d.pop().unwrap().unwrap().payload, [9]);
+        assert!(d.buf.is_empty());
     }
 
     #[test]
