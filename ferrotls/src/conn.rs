@@ -24,7 +24,7 @@ use crate::record::deframer::Deframer;
 use crate::record::joiner::Joiner;
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
 use crate::record::{
-    header, read_header, write_header, Record, HEADER_LEN, MAX_FRAGMENT_LEN,
+    header, read_header, write_header, Header, Record, HEADER_LEN, MAX_FRAGMENT_LEN,
     MAX_TLS12_CIPHERTEXT_LEN, MAX_TLS13_CIPHERTEXT_LEN,
 };
 use crate::suites::tls13_suite;
@@ -206,6 +206,86 @@ impl ChunkQueue {
     }
 }
 
+/// Received application data waiting for `reader()`: each record's
+/// plaintext stays in the buffer it was decrypted into. A buffer read to
+/// its end becomes a spare for the next record while more records are
+/// already on the way, so a stream of records reuses a couple of buffers
+/// instead of allocating (and zeroing) one per record; an idle connection
+/// keeps none.
+#[derive(Default)]
+pub struct PlaintextQueue {
+    chunks: VecDeque<(Vec<u8>, Range<usize>)>,
+    len: usize,
+    spares: Vec<Vec<u8>>,
+}
+
+impl PlaintextQueue {
+    const MAX_SPARES: usize = 2;
+
+    /// Queues `buf[range]`.
+    fn push(&mut self, buf: Vec<u8>, range: Range<usize>) {
+        if range.is_empty() {
+            self.recycle(buf);
+        } else {
+            self.len += range.len();
+            self.chunks.push_back((buf, range));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A buffer of at least `len` bytes for a record's plaintext.
+    fn take_buffer(&mut self, len: usize) -> Vec<u8> {
+        match self.spares.pop() {
+            Some(buf) if buf.len() >= len => buf,
+            _ => vec![0u8; len],
+        }
+    }
+
+    /// Keeps `buf` as a spare, if there is room for one more.
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spares.len() < Self::MAX_SPARES {
+            self.spares.push(buf);
+        }
+    }
+
+    fn release_spares(&mut self) {
+        self.spares = Vec::new();
+    }
+
+    /// Copies out as much as fits in `out`. With `more_coming`, buffers
+    /// read to their end are kept as spares; without, they and any spares
+    /// are let go.
+    fn read(&mut self, out: &mut [u8], more_coming: bool) -> usize {
+        let mut done = 0;
+        while done < out.len() {
+            let Some((buf, range)) = self.chunks.front_mut() else {
+                break;
+            };
+            let n = range.len().min(out.len() - done);
+            out[done..done + n].copy_from_slice(&buf[range.start..range.start + n]);
+            range.start += n;
+            done += n;
+            if range.start == range.end {
+                if let Some((buf, _)) = self.chunks.pop_front() {
+                    self.recycle(buf);
+                }
+            }
+        }
+        self.len -= done;
+        if !more_coming {
+            self.release_spares();
+        }
+        done
+    }
+}
+
 /// Record protection state for both directions.
 #[derive(Default)]
 pub struct RecordLayer {
@@ -266,18 +346,46 @@ impl RecordLayer {
         version: ProtocolVersion,
         payload: &mut [u8],
     ) -> Result<Option<(ContentType, Range<usize>)>, Error> {
-        let Some(dec) = &self.decrypter else {
+        if self.decrypter.is_none() {
             // RFC 8446 §5.1: plaintext records carry at most 2^14 bytes.
             if payload.len() > MAX_FRAGMENT_LEN {
                 return Err(Error::RecordOverflow);
             }
             return Ok(Some((typ, 0..payload.len())));
+        }
+        self.open_with(payload.len(), |dec, seq| {
+            dec.decrypt_in_place(typ, version, payload, seq)
+        })
+    }
+
+    /// As `open_in_place` for a protected record, with the plaintext
+    /// decrypted into `out` (the range is within `out`).
+    fn open_into(
+        &mut self,
+        typ: ContentType,
+        version: ProtocolVersion,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Result<Option<(ContentType, Range<usize>)>, Error> {
+        self.open_with(payload.len(), |dec, seq| {
+            dec.decrypt_into(typ, version, payload, seq, out)
+        })
+    }
+
+    /// Runs `open` with the read key and the next sequence number; counts
+    /// the record, or drops it while rejected 0-RTT data is being skipped.
+    fn open_with(
+        &mut self,
+        len: usize,
+        open: impl FnOnce(&dyn RecordDecrypter, u64) -> Result<(ContentType, Range<usize>), Error>,
+    ) -> Result<Option<(ContentType, Range<usize>)>, Error> {
+        let Some(dec) = &self.decrypter else {
+            return Err(Error::Internal("no read key"));
         };
         if self.read_seq == u64::MAX {
             return Err(PeerMisbehaved::SequenceNumberExhausted.into());
         }
-        let len = payload.len();
-        match dec.decrypt_in_place(typ, version, payload, self.read_seq) {
+        match open(dec.as_ref(), self.read_seq) {
             Ok(opened) => {
                 self.read_seq += 1;
                 self.trial_decrypt_budget = 0;
@@ -327,7 +435,7 @@ pub struct CommonState {
     pub record_layer: RecordLayer,
     pub negotiated: Negotiated,
     sendable_tls: ChunkQueue,
-    received_plaintext: ChunkQueue,
+    received_plaintext: PlaintextQueue,
     sendable_plaintext: ChunkQueue,
     pending_handshake: Vec<u8>,
     pub handshake_complete: bool,
@@ -624,14 +732,24 @@ impl ConnectionCommon {
                 break;
             }
             self.deframer.set_max_record_len(self.max_record_len());
-            let rec = match self.deframer.pop() {
-                Ok(Some(rec)) => rec,
+            let processed = match self.deframer.peek() {
+                Ok(Some((header, _))) if self.decrypts_into_plaintext_buffer(&header) => {
+                    self.process_protected_in_buffer()
+                }
+                Ok(Some(_)) => match self.deframer.pop() {
+                    Ok(Some(rec)) => self.process_record(rec),
+                    Ok(None) => break,
+                    Err(e) => Err(e),
+                },
                 Ok(None) => break,
-                Err(e) => return self.fail(e),
+                Err(e) => Err(e),
             };
-            if let Err(e) = self.process_record(rec) {
+            if let Err(e) = processed {
                 return self.fail(e);
             }
+        }
+        if self.deframer.pending() == 0 && self.common.received_plaintext.is_empty() {
+            self.common.received_plaintext.release_spares();
         }
         if let Err(e) = self.common.flush_handshake() {
             return self.fail(e);
@@ -786,6 +904,51 @@ impl ConnectionCommon {
         Err(err)
     }
 
+    /// After the handshake, protected application_data records (all of
+    /// TLS 1.3's, and TLS 1.2's data) are decrypted from the receive buffer
+    /// straight into a plaintext buffer; the rest are copied out as a
+    /// `Record` first.
+    fn decrypts_into_plaintext_buffer(&self, header: &Header) -> bool {
+        header.typ == ContentType::ApplicationData
+            && self.common.handshake_complete
+            && self.common.record_layer.decrypter.is_some()
+    }
+
+    /// Decrypts the record at the front of the receive buffer into a
+    /// plaintext buffer, where application data then waits for `reader()`.
+    fn process_protected_in_buffer(&mut self) -> Result<(), Error> {
+        let Some((header, payload)) = self.deframer.peek()? else {
+            return Ok(());
+        };
+        let mut buf = self.common.received_plaintext.take_buffer(payload.len());
+        let opened =
+            self.common
+                .record_layer
+                .open_into(header.typ, header.version, payload, &mut buf);
+        self.deframer.consume(&header);
+        let Some((typ, plain)) = opened? else {
+            return Ok(());
+        };
+        self.check_protected_type(typ)?;
+        if typ != ContentType::ApplicationData {
+            // Handshake messages and alerts (TLS 1.3): rare, copied out.
+            let payload = buf[plain].to_vec();
+            self.common.received_plaintext.recycle(buf);
+            return self.process_plaintext(Record {
+                typ,
+                version: header.version,
+                payload,
+            });
+        }
+        self.check_not_interleaved(typ)?;
+        if self.admit_application_data(plain.len())? {
+            self.common.received_plaintext.push(buf, plain);
+        } else {
+            self.common.received_plaintext.recycle(buf);
+        }
+        Ok(())
+    }
+
     fn process_record(&mut self, rec: Record) -> Result<(), Error> {
         let rec = match rec.typ {
             // RFC 8446 §5: the compatibility CCS is never protected.
@@ -932,7 +1095,8 @@ impl ConnectionCommon {
 
     fn process_application_data(&mut self, payload: Vec<u8>) -> Result<(), Error> {
         if self.admit_application_data(payload.len())? {
-            self.common.received_plaintext.push(payload);
+            let len = payload.len();
+            self.common.received_plaintext.push(payload, 0..len);
         }
         Ok(())
     }
@@ -984,6 +1148,7 @@ impl ConnectionCommon {
         Reader {
             common: &mut self.common,
             peer_eof: self.peer_eof,
+            more_coming: self.deframer.pending() > 0,
         }
     }
 
@@ -1102,6 +1267,8 @@ impl ConnectionCommon {
 pub struct Reader<'a> {
     common: &'a mut CommonState,
     peer_eof: bool,
+    /// Received bytes wait to be processed: plaintext buffers are reused.
+    more_coming: bool,
 }
 
 impl io::Read for Reader<'_> {
@@ -1110,7 +1277,7 @@ impl io::Read for Reader<'_> {
     /// nothing available yet is `WouldBlock`.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if !self.common.received_plaintext.is_empty() {
-            return Ok(self.common.received_plaintext.read(buf));
+            return Ok(self.common.received_plaintext.read(buf, self.more_coming));
         }
         if self.common.received_close_notify || buf.is_empty() {
             return Ok(0);
@@ -1148,6 +1315,32 @@ impl io::Write for Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plaintext_queue_reads_ranges_in_order_and_reuses_buffers_only_while_busy() {
+        let mut q = PlaintextQueue::default();
+        q.push(b"xxhello".to_vec(), 2..7);
+        q.push(b" world!!".to_vec(), 0..6);
+        q.push(b"ignored".to_vec(), 3..3);
+        assert_eq!(q.len(), 11);
+        let mut out = [0u8; 4];
+        assert_eq!(q.read(&mut out, true), 4);
+        assert_eq!(&out, b"hell");
+        let mut out = [0u8; 16];
+        assert_eq!(q.read(&mut out, true), 7);
+        assert_eq!(&out[..7], b"o world");
+        assert!(q.is_empty());
+        // Two drained buffers (the empty push's first) are spares now, at
+        // most two: the last one was let go. A long enough one is reused.
+        assert_eq!(q.spares.len(), 2);
+        let reused = q.take_buffer(7);
+        assert_eq!(reused, b"xxhello");
+        assert_eq!(q.take_buffer(100).len(), 100);
+        // Reading with nothing more coming lets every spare go.
+        q.push(reused, 0..1);
+        assert_eq!(q.read(&mut out, false), 1);
+        assert!(q.spares.is_empty());
+    }
 
     #[test]
     fn chunk_queue_partial_reads_and_writes_keep_order() {

@@ -85,6 +85,35 @@ impl AeadKey {
             .map_err(|_| Error::Internal("AEAD seal failed"))
     }
 
+    /// Decrypts and authenticates `sealed` (ciphertext ‖ tag) into the front
+    /// of `out`, leaving `sealed` untouched; returns the plaintext length.
+    /// On failure `out` holds garbage.
+    pub fn open_into(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        sealed: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        let Some(len) = sealed.len().checked_sub(TAG_LEN) else {
+            return Err(Error::DecryptError);
+        };
+        let (ciphertext, tag) = sealed.split_at(len);
+        let out = out
+            .get_mut(..len)
+            .ok_or(Error::Internal("AEAD output too short"))?;
+        self.0
+            .open_separate_gather(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(aad),
+                ciphertext,
+                tag,
+                out,
+            )
+            .map(|()| len)
+            .map_err(|_| Error::DecryptError)
+    }
+
     /// Decrypts and authenticates `buf` (ciphertext ‖ tag) in place, returning
     /// the plaintext length.
     pub fn open(&self, nonce: [u8; NONCE_LEN], aad: &[u8], buf: &mut [u8]) -> Result<usize, Error> {
@@ -117,6 +146,13 @@ mod tests {
             let mut ct = sealed.clone();
             let n = key.open([1; 12], b"aad", &mut ct).unwrap();
             assert_eq!(&ct[..n], b"hello!");
+            let mut out = [0u8; 32];
+            let n = key.open_into([1; 12], b"aad", &sealed, &mut out).unwrap();
+            assert_eq!(&out[..n], b"hello!");
+            assert_eq!(
+                key.open_into([1; 12], b"aa", &sealed, &mut out),
+                Err(Error::DecryptError)
+            );
             assert!(key
                 .seal_into([1; 12], b"aad", b"hello", b"", &mut sealed)
                 .is_err());

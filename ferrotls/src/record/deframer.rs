@@ -3,7 +3,7 @@
 
 use std::io;
 
-use super::{read_header, Record, HEADER_LEN, MAX_TLS12_CIPHERTEXT_LEN};
+use super::{read_header, Header, Record, HEADER_LEN, MAX_TLS12_CIPHERTEXT_LEN};
 use crate::error::Error;
 
 /// The buffer at full size holds two maximal records: a read can always
@@ -133,21 +133,34 @@ impl Deframer {
 
     /// The next complete record, if one has arrived.
     pub fn pop(&mut self) -> Result<Option<Record>, Error> {
+        let Some((header, payload)) = self.peek()? else {
+            return Ok(None);
+        };
+        let record = Record {
+            typ: header.typ,
+            version: header.version,
+            payload: payload.to_vec(),
+        };
+        self.consume(&header);
+        Ok(Some(record))
+    }
+
+    /// The next complete record's header and fragment, left in the buffer
+    /// until `consume`.
+    pub fn peek(&self) -> Result<Option<(Header, &[u8])>, Error> {
         let avail = &self.buf[self.start..self.end];
         let Some(header) = read_header(avail, self.max_len)? else {
             return Ok(None);
         };
-        let Some(payload) = avail.get(HEADER_LEN..HEADER_LEN + header.len) else {
-            return Ok(None);
-        };
-        let payload = payload.to_vec();
-        self.start += HEADER_LEN + header.len;
+        Ok(avail
+            .get(HEADER_LEN..HEADER_LEN + header.len)
+            .map(|payload| (header, payload)))
+    }
+
+    /// Drops the record `peek` returned.
+    pub fn consume(&mut self, header: &Header) {
+        self.start = (self.start + HEADER_LEN + header.len).min(self.end);
         self.release_if_drained();
-        Ok(Some(Record {
-            typ: header.typ,
-            version: header.version,
-            payload,
-        }))
     }
 
     /// Bytes received but not yet returned as records.

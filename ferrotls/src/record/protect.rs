@@ -52,6 +52,24 @@ pub trait RecordDecrypter: Send + Sync {
         seq: u64,
     ) -> Result<(ContentType, Range<usize>), Error>;
 
+    /// As `decrypt_in_place`, but the plaintext goes into `out` (at least
+    /// `payload.len()` bytes) and `payload` is left as it was; the range is
+    /// within `out`. AEADs decrypt straight into `out`; others copy first.
+    fn decrypt_into(
+        &self,
+        typ: ContentType,
+        version: ProtocolVersion,
+        payload: &[u8],
+        seq: u64,
+        out: &mut [u8],
+    ) -> Result<(ContentType, Range<usize>), Error> {
+        let out = out
+            .get_mut(..payload.len())
+            .ok_or(Error::Internal("plaintext buffer too short"))?;
+        out.copy_from_slice(payload);
+        self.decrypt_in_place(typ, version, out, seq)
+    }
+
     /// Decrypts `record` (payload becomes the plaintext, typ the real
     /// content type).
     fn decrypt(&self, record: &mut Record, seq: u64) -> Result<(), Error> {
@@ -120,6 +138,37 @@ impl RecordEncrypter for Tls13Protection {
     }
 }
 
+impl Tls13Protection {
+    /// RFC 8446 §5.2: protected records are always application_data, and
+    /// hold at least a tag.
+    fn check_outer(typ: ContentType, payload_len: usize) -> Result<(), Error> {
+        if typ != ContentType::ApplicationData {
+            return Err(Error::InappropriateMessage {
+                expected: "an encrypted record",
+                got: typ,
+            });
+        }
+        match payload_len < TAG_LEN {
+            true => Err(Error::DecryptError),
+            false => Ok(()),
+        }
+    }
+}
+
+/// The real content type and content of a decrypted TLSInnerPlaintext.
+fn inner_plaintext(inner: &[u8]) -> Result<(ContentType, Range<usize>), Error> {
+    // RFC 8446 §5.4: the whole TLSInnerPlaintext (content, type and
+    // padding) must not exceed 2^14 + 1 octets.
+    if inner.len() > MAX_FRAGMENT_LEN + 1 {
+        return Err(Error::RecordOverflow);
+    }
+    // RFC 8446 §5.4: strip zero padding; the last non-zero byte is the type.
+    let Some(type_at) = inner.iter().rposition(|&b| b != 0) else {
+        return Err(PeerMisbehaved::InnerPlaintextAllZero.into());
+    };
+    Ok((ContentType::from_wire(inner[type_at]), 0..type_at))
+}
+
 impl RecordDecrypter for Tls13Protection {
     fn decrypt_in_place(
         &self,
@@ -128,28 +177,26 @@ impl RecordDecrypter for Tls13Protection {
         payload: &mut [u8],
         seq: u64,
     ) -> Result<(ContentType, Range<usize>), Error> {
-        // RFC 8446 §5.2: protected records are always application_data.
-        if typ != ContentType::ApplicationData {
-            return Err(Error::InappropriateMessage {
-                expected: "an encrypted record",
-                got: typ,
-            });
-        }
-        if payload.len() < TAG_LEN {
-            return Err(Error::DecryptError);
-        }
+        Self::check_outer(typ, payload.len())?;
         let aad = header(typ, version, payload.len());
         let plain_len = self.key.open(tls13_nonce(&self.iv, seq), &aad, payload)?;
-        // RFC 8446 §5.4: the whole TLSInnerPlaintext (content, type and
-        // padding) must not exceed 2^14 + 1 octets.
-        if plain_len > MAX_FRAGMENT_LEN + 1 {
-            return Err(Error::RecordOverflow);
-        }
-        // RFC 8446 §5.4: strip zero padding; the last non-zero byte is the type.
-        let Some(type_at) = payload[..plain_len].iter().rposition(|&b| b != 0) else {
-            return Err(PeerMisbehaved::InnerPlaintextAllZero.into());
-        };
-        Ok((ContentType::from_wire(payload[type_at]), 0..type_at))
+        inner_plaintext(&payload[..plain_len])
+    }
+
+    fn decrypt_into(
+        &self,
+        typ: ContentType,
+        version: ProtocolVersion,
+        payload: &[u8],
+        seq: u64,
+        out: &mut [u8],
+    ) -> Result<(ContentType, Range<usize>), Error> {
+        Self::check_outer(typ, payload.len())?;
+        let aad = header(typ, version, payload.len());
+        let plain_len = self
+            .key
+            .open_into(tls13_nonce(&self.iv, seq), &aad, payload, out)?;
+        inner_plaintext(&out[..plain_len])
     }
 }
 
@@ -192,6 +239,17 @@ mod tests {
         p.decrypt(&mut rec, 7).unwrap();
         assert_eq!(rec.typ, ContentType::Handshake);
         assert_eq!(rec.payload, b"hello");
+        let mut out = [0u8; 64];
+        let (typ, plain) = p
+            .decrypt_into(
+                ContentType::ApplicationData,
+                ProtocolVersion::TLSv1_2,
+                &wire[5..],
+                7,
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!((typ, &out[plain]), (ContentType::Handshake, &b"hello"[..]));
         // wrong sequence number → bad_record_mac
         let mut rec = record_of(&wire);
         assert_eq!(p.decrypt(&mut rec, 8), Err(Error::DecryptError));

@@ -144,6 +144,28 @@ impl RecordDecrypter for Aead12 {
         check_plaintext_len(n)?;
         Ok((typ, explicit_len..explicit_len + n))
     }
+
+    fn decrypt_into(
+        &self,
+        typ: ContentType,
+        _version: ProtocolVersion,
+        payload: &[u8],
+        seq: u64,
+        out: &mut [u8],
+    ) -> Result<(ContentType, Range<usize>), Error> {
+        let explicit_len = self.explicit_nonce_len();
+        if payload.len() < explicit_len + TAG_LEN {
+            return Err(Error::DecryptError);
+        }
+        let plain_len = payload.len() - explicit_len - TAG_LEN;
+        let (explicit, sealed) = payload.split_at(explicit_len);
+        let nonce = self.nonce(seq, (explicit_len > 0).then_some(explicit));
+        let n = self
+            .key
+            .open_into(nonce, &aad(seq, typ, plain_len), sealed, out)?;
+        check_plaintext_len(n)?;
+        Ok((typ, 0..n))
+    }
 }
 
 /// The header and body parts of a record's output buffer.
@@ -301,6 +323,27 @@ mod tests {
                 let mut rec = record_of(&wire);
                 p.decrypt(&mut rec, 5).unwrap();
                 assert_eq!(rec.payload, plain, "{:?} {len}", suite.suite);
+                let mut out = vec![0u8; wire.len()];
+                let (_, range) = p
+                    .decrypt_into(
+                        ContentType::ApplicationData,
+                        ProtocolVersion::TLSv1_2,
+                        &wire[5..],
+                        5,
+                        &mut out,
+                    )
+                    .unwrap();
+                assert_eq!(out[range], plain[..], "{:?} {len} into", suite.suite);
+                assert_eq!(
+                    p.decrypt_into(
+                        ContentType::ApplicationData,
+                        ProtocolVersion::TLSv1_2,
+                        &wire[5..],
+                        6,
+                        &mut out
+                    ),
+                    Err(Error::DecryptError)
+                );
                 // Wrong sequence number, flipped bit, wrong type: all bad_record_mac.
                 assert_eq!(
                     p.decrypt(&mut record_of(&wire), 6),
