@@ -6,6 +6,11 @@
 //! [`ConnectionCommon::process_new_packets`], and send what
 //! [`ConnectionCommon::write_tls`] gives you. [`Stream`] and
 //! [`StreamOwned`] do that over blocking sockets.
+//!
+//! After the handshake, application data can also bypass the connection's
+//! buffers: [`ConnectionCommon::seal_into`] writes records straight into
+//! your buffer and [`ConnectionCommon::open_in_place`] decrypts a record
+//! where it lies in yours, so bulk data is never copied.
 #![forbid(unsafe_code)]
 
 pub mod codec;

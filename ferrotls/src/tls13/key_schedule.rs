@@ -150,7 +150,7 @@ impl HandshakeSecret {
         &self.secret
     }
 
-    /// [sender]_handshake_traffic_secret, over ClientHello..ServerHello.
+    /// `[sender]_handshake_traffic_secret`, over ClientHello..ServerHello.
     pub fn traffic_secrets(&self, hello_hash: &[u8]) -> TrafficSecrets {
         let h = self.suite.hash;
         TrafficSecrets {
