@@ -32,12 +32,8 @@ pub fn ferrotls_bulk(
     check_kind(expected, &client.kind(), &server.kind())?;
 
     let data = vec![0u8; write_size];
-    let mut totals = BulkTotals::default();
-    let mut received = 0u64;
-    // One untimed write first, as for buffered bulk.
-    for timed in std::iter::once(false).chain(std::iter::repeat_n(true, writes as usize)) {
-        let mut taken = 0;
-        let (mut send, mut recv) = (Meter::default(), Meter::default());
+    timed_writes(write_size, writes, |send, recv| {
+        let (mut taken, mut received) = (0, 0);
         while taken < data.len() {
             let sealed = send.measure(clock, || server.seal_into(&data[taken..], &mut buf));
             let sealed = sealed.map_err(|e| format!("seal_into: {e}"))?;
@@ -45,7 +41,7 @@ pub fn ferrotls_bulk(
                 return Err("seal_into wrote nothing".into());
             }
             taken += sealed.taken;
-            let got = recv.measure(clock, || -> Result<usize, String> {
+            received += recv.measure(clock, || -> Result<usize, String> {
                 let (mut at, mut got) = (0, 0);
                 while at < sealed.written {
                     let opened = client
@@ -59,14 +55,30 @@ pub fn ferrotls_bulk(
                 }
                 Ok(got)
             })?;
-            received += got as u64;
         }
+        Ok(received)
+    })
+}
+
+/// One untimed write (caches, buffers and allocator warmed, as for
+/// buffered bulk), then `writes` timed ones. `one_write` moves one write
+/// of `write_size` bytes, timing the sender into its first meter and the
+/// receiver into its second; it returns the plaintext bytes that arrived.
+fn timed_writes(
+    write_size: usize,
+    writes: u64,
+    mut one_write: impl FnMut(&mut Meter, &mut Meter) -> Result<usize, String>,
+) -> Result<BulkTotals, String> {
+    let mut totals = BulkTotals::default();
+    let mut received = 0u64;
+    for timed in std::iter::once(false).chain(std::iter::repeat_n(true, writes as usize)) {
+        let (mut send, mut recv) = (Meter::default(), Meter::default());
+        let got = one_write(&mut send, &mut recv)?;
         if timed {
             totals.send.add(&send);
             totals.recv.add(&recv);
             totals.bytes += write_size as u64;
-        } else {
-            received = 0;
+            received += got as u64;
         }
     }
     check_received(&totals, received)?;
@@ -185,10 +197,8 @@ pub fn rustls_bulk(
     const CHUNK: usize = 15 * 16 * 1024;
     let mut buf = vec![0u8; TRANSFER_BUF];
     let data = vec![0u8; write_size];
-    let mut totals = BulkTotals::default();
-    let mut received = 0u64;
-    for timed in std::iter::once(false).chain(std::iter::repeat_n(true, writes as usize)) {
-        let (mut send, mut recv) = (Meter::default(), Meter::default());
+    timed_writes(write_size, writes, |send, recv| {
+        let mut received = 0;
         for chunk in data.chunks(CHUNK) {
             let written = send.measure(clock, || -> Result<usize, String> {
                 match server.process(&mut []).state {
@@ -198,21 +208,12 @@ pub fn rustls_bulk(
                     other => Err(format!("rustls: not ready to write: {other:?}")),
                 }
             })?;
-            let got = recv.measure(clock, || {
+            received += recv.measure(clock, || {
                 rustls_read_in_place(&mut client, &mut buf[..written])
             })?;
-            received += got as u64;
         }
-        if timed {
-            totals.send.add(&send);
-            totals.recv.add(&recv);
-            totals.bytes += write_size as u64;
-        } else {
-            received = 0;
-        }
-    }
-    check_received(&totals, received)?;
-    Ok(totals)
+        Ok(received)
+    })
 }
 
 /// Reads every record in `buf` in place; returns the plaintext bytes.

@@ -125,6 +125,30 @@ impl RecordEncrypter for Aead12 {
     }
 }
 
+/// What opening one TLS 1.2 AEAD record needs: the nonce, the additional
+/// data, and where the sealed part starts (after any explicit nonce).
+struct Opening {
+    nonce: [u8; NONCE_LEN],
+    aad: [u8; 13],
+    sealed_at: usize,
+}
+
+impl Aead12 {
+    fn opening(&self, typ: ContentType, seq: u64, payload: &[u8]) -> Result<Opening, Error> {
+        let explicit_len = self.explicit_nonce_len();
+        if payload.len() < explicit_len + TAG_LEN {
+            return Err(Error::DecryptError);
+        }
+        let plain_len = payload.len() - explicit_len - TAG_LEN;
+        let explicit = (explicit_len > 0).then(|| &payload[..explicit_len]);
+        Ok(Opening {
+            nonce: self.nonce(seq, explicit),
+            aad: aad(seq, typ, plain_len),
+            sealed_at: explicit_len,
+        })
+    }
+}
+
 impl RecordDecrypter for Aead12 {
     fn decrypt_in_place(
         &self,
@@ -133,16 +157,12 @@ impl RecordDecrypter for Aead12 {
         payload: &mut [u8],
         seq: u64,
     ) -> Result<(ContentType, Range<usize>), Error> {
-        let explicit_len = self.explicit_nonce_len();
-        if payload.len() < explicit_len + TAG_LEN {
-            return Err(Error::DecryptError);
-        }
-        let plain_len = payload.len() - explicit_len - TAG_LEN;
-        let (explicit, sealed) = payload.split_at_mut(explicit_len);
-        let nonce = self.nonce(seq, (explicit_len > 0).then_some(&explicit[..]));
-        let n = self.key.open(nonce, &aad(seq, typ, plain_len), sealed)?;
+        let o = self.opening(typ, seq, payload)?;
+        let n = self
+            .key
+            .open(o.nonce, &o.aad, &mut payload[o.sealed_at..])?;
         check_plaintext_len(n)?;
-        Ok((typ, explicit_len..explicit_len + n))
+        Ok((typ, o.sealed_at..o.sealed_at + n))
     }
 
     fn decrypt_into(
@@ -153,16 +173,10 @@ impl RecordDecrypter for Aead12 {
         seq: u64,
         out: &mut [u8],
     ) -> Result<(ContentType, Range<usize>), Error> {
-        let explicit_len = self.explicit_nonce_len();
-        if payload.len() < explicit_len + TAG_LEN {
-            return Err(Error::DecryptError);
-        }
-        let plain_len = payload.len() - explicit_len - TAG_LEN;
-        let (explicit, sealed) = payload.split_at(explicit_len);
-        let nonce = self.nonce(seq, (explicit_len > 0).then_some(explicit));
+        let o = self.opening(typ, seq, payload)?;
         let n = self
             .key
-            .open_into(nonce, &aad(seq, typ, plain_len), sealed, out)?;
+            .open_into(o.nonce, &o.aad, &payload[o.sealed_at..], out)?;
         check_plaintext_len(n)?;
         Ok((typ, 0..n))
     }
