@@ -226,6 +226,12 @@ fn generate_fuzz_seeds() {
             &format!("{tag}-traffic"),
             &[&[ctl | 2][..], &parts_to(&after)].concat(),
         );
+        // The same records, opened through the in-place API.
+        write(
+            "client_in_place",
+            &format!("{tag}-traffic"),
+            &[&[ctl | 2][..], &parts_to(&after)].concat(),
+        );
         // A server is not sent tickets; a TLS 1.2 one is asked to renegotiate.
         let hello = flights[0].2[0].data.clone();
         let after: Vec<Part> = after
