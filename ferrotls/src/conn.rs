@@ -814,18 +814,7 @@ impl ConnectionCommon {
                 .record_layer
                 .open_in_place(header.typ, header.version, payload)?
         {
-            self.check_protected_type(typ)?;
-            if typ != ContentType::ApplicationData {
-                // TLS 1.3 handshake messages and alerts, rare after the
-                // handshake: copied into a record of their own.
-                self.process_plaintext(Record {
-                    typ,
-                    version: header.version,
-                    payload: payload[plain].to_vec(),
-                })?;
-            } else {
-                self.check_not_interleaved(typ)?;
-                self.admit_application_data(plain.len())?;
+            if self.take_decrypted(typ, header.version, &payload[plain.clone()])? {
                 opened.plaintext = HEADER_LEN + plain.start..HEADER_LEN + plain.end;
             }
         }
@@ -929,24 +918,35 @@ impl ConnectionCommon {
         let Some((typ, plain)) = opened? else {
             return Ok(());
         };
-        self.check_protected_type(typ)?;
-        if typ != ContentType::ApplicationData {
-            // Handshake messages and alerts (TLS 1.3): rare, copied out.
-            let payload = buf[plain].to_vec();
-            self.common.received_plaintext.recycle(buf);
-            return self.process_plaintext(Record {
-                typ,
-                version: header.version,
-                payload,
-            });
-        }
-        self.check_not_interleaved(typ)?;
-        if self.admit_application_data(plain.len())? {
+        if self.take_decrypted(typ, header.version, &buf[plain.clone()])? {
             self.common.received_plaintext.push(buf, plain);
         } else {
             self.common.received_plaintext.recycle(buf);
         }
         Ok(())
+    }
+
+    /// A record just decrypted, of real type `typ`: application data is
+    /// checked and counted, and stays where it is (true if there is any);
+    /// anything else (TLS 1.3 handshake messages and alerts, rare after
+    /// the handshake) is copied out and processed here.
+    fn take_decrypted(
+        &mut self,
+        typ: ContentType,
+        version: ProtocolVersion,
+        plain: &[u8],
+    ) -> Result<bool, Error> {
+        self.check_protected_type(typ)?;
+        if typ != ContentType::ApplicationData {
+            self.process_plaintext(Record {
+                typ,
+                version,
+                payload: plain.to_vec(),
+            })?;
+            return Ok(false);
+        }
+        self.check_not_interleaved(typ)?;
+        self.admit_application_data(plain.len())
     }
 
     fn process_record(&mut self, rec: Record) -> Result<(), Error> {
