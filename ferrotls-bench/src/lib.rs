@@ -100,6 +100,11 @@ pub struct Args {
     /// Lists the scenarios and exits.
     #[arg(long)]
     pub list: bool,
+    /// ferrotls clients reuse verified chains (`CachingVerifier`, 10
+    /// minutes), which is not their default and which rustls does not do:
+    /// handshake rows then compare two policies, not two implementations.
+    #[arg(long)]
+    pub ferrotls_chain_cache: bool,
 }
 
 #[derive(Parser, Debug)]
@@ -437,6 +442,8 @@ pub struct Bench {
     pub clock: Clock,
     pub impls: Vec<Which>,
     pub allocs: bool,
+    /// ferrotls clients reuse verified chains (`--ferrotls-chain-cache`).
+    pub chain_cache: bool,
     pkis: HashMap<KeyType, Pki>,
     /// MB/s of raw seal and open per AEAD, once measured.
     raw: HashMap<Aead, (f64, f64)>,
@@ -450,6 +457,7 @@ impl Bench {
             clock,
             impls: vec![Which::Ferrotls, Which::Rustls],
             allocs: false,
+            chain_cache: false,
             pkis: HashMap::new(),
             raw: HashMap::new(),
         }
@@ -544,9 +552,14 @@ impl Bench {
     }
 
     fn configs<I: TlsImpl>(&mut self, s: &Setup) -> Result<Configs<I>, String> {
+        let chain_cache = self.chain_cache;
         let pki = self.pki(s.key)?;
+        let client = I::client_config(s, pki)?;
         Ok(Configs {
-            client: I::client_config(s, pki)?,
+            client: match chain_cache {
+                true => I::with_chain_cache(client),
+                false => client,
+            },
             server: I::server_config(s, pki)?,
         })
     }
@@ -897,8 +910,15 @@ pub fn run_with(args: &Args) -> Result<(), String> {
         bench.impls = vec![w];
     }
     bench.allocs = args.allocs;
+    bench.chain_cache = args.ferrotls_chain_cache;
     let mut out = report::Printer::new(args.json, &bench.impls);
     out.header(&sizes, args.clock, args.multiplier, args.quick);
+    if bench.chain_cache {
+        out.note(
+            "--ferrotls-chain-cache: ferrotls clients reuse verified chains, rustls clients do not; \
+             handshake rows compare two policies",
+        );
+    }
     for s in &selected {
         let rows = bench.run_scenario(s)?;
         for row in &rows {

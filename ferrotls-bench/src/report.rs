@@ -156,6 +156,13 @@ impl Printer {
         }
     }
 
+    /// A line under the header (not in JSON output).
+    pub fn note(&mut self, line: &str) {
+        if !self.json {
+            self.say(line);
+        }
+    }
+
     pub fn header(&mut self, sizes: &Sizes, clock: Clock, multiplier: f64, quick: bool) {
         if self.json {
             return;

@@ -165,6 +165,11 @@ pub trait TlsImpl {
     fn server_config(setup: &Setup, pki: &Pki) -> Result<Self::ServerConfig, String>;
     fn new_client(config: &Self::ClientConfig) -> Result<Self::Client, String>;
     fn new_server(config: &Self::ServerConfig) -> Result<Self::Server, String>;
+    /// The client config with verified chains reused between connections,
+    /// where the implementation has that (otherwise unchanged).
+    fn with_chain_cache(config: Self::ClientConfig) -> Self::ClientConfig {
+        config
+    }
 }
 
 /// Which implementation, at run time.
@@ -276,6 +281,16 @@ impl TlsImpl for Ferrotls {
 
     fn new_server(config: &Self::ServerConfig) -> Result<Self::Server, String> {
         ferrotls::ServerConnection::new(config.clone()).map_err(|e| e.to_string())
+    }
+
+    fn with_chain_cache(config: Self::ClientConfig) -> Self::ClientConfig {
+        let mut c = (*config).clone();
+        c.verifier = Arc::new(ferrotls::CachingVerifier::new(
+            c.verifier.clone(),
+            std::time::Duration::from_secs(600),
+            256,
+        ));
+        Arc::new(c)
     }
 }
 

@@ -43,7 +43,7 @@ pub use server::{
     SingleCertResolver, SniResolver,
 };
 pub use stream::{Stream, StreamOwned};
-pub use verify::{RootCertStore, ServerCertVerifier, WebPkiServerVerifier};
+pub use verify::{CachingVerifier, RootCertStore, ServerCertVerifier, WebPkiServerVerifier};
 
 /// Re-exported so users need not depend on `rustls-pki-types` directly.
 pub use rustls_pki_types as pki_types;

@@ -3,10 +3,14 @@
 //! made with the certificate's key.
 
 use core::fmt;
+use core::time::Duration;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use webpki::EndEntityCert;
 
+use crate::crypto::hash::HashAlgorithm;
 use crate::crypto::verify::{handshake_algorithms, CHAIN_ALGORITHMS, SUPPORTED_SCHEMES};
 use crate::error::{CertificateError, Error};
 use crate::msgs::enums::SignatureScheme;
@@ -134,6 +138,137 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         cert.verify_is_valid_for_subject_name(server_name)
             .map_err(|e| map_webpki_error(e, server_name))?;
         Ok(())
+    }
+}
+
+/// Remembers chains that verified, so a client connecting to the same
+/// server again skips path validation — in a full ECDSA handshake that is
+/// two of the client's three signature checks. The handshake signature
+/// (CertificateVerify / ServerKeyExchange) is still checked every time, so
+/// the peer must still hold the certificate's key. Off unless configured
+/// (`ClientConfig::verifier`): reusing a verification is a policy choice.
+///
+/// What makes a reuse safe: an entry is keyed by the exact chain the
+/// server presented and the name asked for (so only what `inner` accepted
+/// can hit), and it is stored only if `inner` also accepts the chain at
+/// the end of its lifetime (`ttl` from now), so a certificate expiring
+/// within the window is never cached. Failures are never cached; a clock
+/// set back before the entry was made misses; at most `capacity` entries
+/// are kept (the oldest go first).
+pub struct CachingVerifier {
+    inner: Arc<dyn ServerCertVerifier>,
+    ttl: Duration,
+    capacity: usize,
+    entries: Mutex<VecDeque<CachedChain>>,
+}
+
+struct CachedChain {
+    key: Vec<u8>,
+    /// Seconds since the epoch: the verification holds for `from..until`.
+    from: u64,
+    until: u64,
+}
+
+impl CachingVerifier {
+    pub fn new(inner: Arc<dyn ServerCertVerifier>, ttl: Duration, capacity: usize) -> Self {
+        Self {
+            inner,
+            ttl,
+            capacity,
+            entries: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The chain as presented and the name, length-prefixed, hashed.
+    fn key(
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+    ) -> Vec<u8> {
+        let mut h = HashAlgorithm::Sha256.start();
+        let name = server_name.to_str();
+        let parts = core::iter::once(end_entity.as_ref())
+            .chain(intermediates.iter().map(|c| c.as_ref()))
+            .chain(core::iter::once(name.as_bytes()));
+        for part in parts {
+            h.update(&(part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.current()
+    }
+
+    fn hit(&self, key: &[u8], now: u64) -> bool {
+        self.entries.lock().is_ok_and(|entries| {
+            entries
+                .iter()
+                .any(|e| e.key == key && e.from <= now && now < e.until)
+        })
+    }
+
+    fn remember(&self, entry: CachedChain) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|e| e.key != entry.key);
+            while entries.len() >= self.capacity.max(1) {
+                entries.pop_front();
+            }
+            entries.push_back(entry);
+        }
+    }
+}
+
+impl fmt::Debug for CachingVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachingVerifier")
+            .field("inner", &self.inner)
+            .field("ttl", &self.ttl)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerCertVerifier for CachingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let key = Self::key(end_entity, intermediates, server_name);
+        if self.hit(&key, now.as_secs()) {
+            return Ok(());
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, now)?;
+        let until = now.as_secs().saturating_add(self.ttl.as_secs());
+        let at_end = UnixTime::since_unix_epoch(Duration::from_secs(until));
+        if self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, at_end)
+            .is_ok()
+        {
+            self.remember(CachedChain {
+                key,
+                from: now.as_secs(),
+                until,
+            });
+        }
+        Ok(())
+    }
+
+    fn verify_signature(
+        &self,
+        message: &[u8],
+        end_entity: &CertificateDer<'_>,
+        signed: &DigitallySigned,
+        tls13: bool,
+    ) -> Result<(), Error> {
+        self.inner
+            .verify_signature(message, end_entity, signed, tls13)
+    }
+
+    fn supported_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_schemes()
     }
 }
 

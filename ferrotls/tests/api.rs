@@ -576,3 +576,107 @@ fn an_oversized_retry_cookie_is_refused() {
         }
     }
 }
+
+/// Counts path validations (and delegates them).
+#[derive(Debug)]
+struct CountingVerifier {
+    inner: ferrotls::WebPkiServerVerifier,
+    chains: std::sync::atomic::AtomicUsize,
+}
+
+impl ferrotls::ServerCertVerifier for CountingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &ferrotls::pki_types::CertificateDer<'_>,
+        intermediates: &[ferrotls::pki_types::CertificateDer<'_>],
+        server_name: &ferrotls::pki_types::ServerName<'_>,
+        now: ferrotls::pki_types::UnixTime,
+    ) -> Result<(), Error> {
+        self.chains
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, now)
+    }
+}
+
+/// A clock the test moves.
+#[derive(Debug)]
+struct SettableClock(std::sync::atomic::AtomicU64);
+
+impl ferrotls::time::TimeProvider for SettableClock {
+    fn now(&self) -> ferrotls::pki_types::UnixTime {
+        let secs = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        ferrotls::pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs))
+    }
+}
+
+#[test]
+fn caching_verifier_reuses_a_verified_chain_only_while_it_stays_valid() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let counting = Arc::new(CountingVerifier {
+        inner: ferrotls::WebPkiServerVerifier::new(pki.roots()),
+        chains: Default::default(),
+    });
+    let ttl = std::time::Duration::from_secs(600);
+    let cache = Arc::new(ferrotls::CachingVerifier::new(counting.clone(), ttl, 8));
+    let clock = Arc::new(SettableClock(1_700_000_000.into()));
+    let connect = |name: &str| {
+        let mut cc = ferrotls::ClientConfig::with_verifier(cache.clone());
+        cc.time = clock.clone();
+        cc.session_cache = None;
+        let (mut c, mut s) = pair(cc, pki.server_config(), name);
+        handshake(&mut c, &mut s)
+    };
+    let validations = || counting.chains.load(Relaxed);
+
+    // Verified now and at the end of the window, then reused.
+    connect("localhost").unwrap();
+    assert_eq!(validations(), 2);
+    connect("localhost").unwrap();
+    connect("localhost").unwrap();
+    assert_eq!(validations(), 2);
+    // Another name is another entry.
+    connect("testserver.example").unwrap();
+    assert_eq!(validations(), 4);
+    // After the window, or with the clock set back before it: verified again.
+    clock.0.fetch_add(601, Relaxed);
+    connect("localhost").unwrap();
+    assert_eq!(validations(), 6);
+    clock.0.store(1_600_000_000, Relaxed);
+    connect("localhost").unwrap();
+    assert_eq!(validations(), 8);
+    // A leaf expiring within the window (rcgen's notAfter is 4096-01-01)
+    // is verified every time.
+    clock.0.store(67_090_118_400 - 300, Relaxed);
+    connect("localhost").unwrap();
+    connect("localhost").unwrap();
+    assert_eq!(validations(), 12);
+    // Failures are never cached.
+    clock.0.store(1_700_000_000, Relaxed);
+    for _ in 0..2 {
+        assert!(matches!(
+            connect("wrong.example"),
+            Err(Error::InvalidCertificate(
+                CertificateError::NotValidForName { .. }
+            ))
+        ));
+    }
+    assert_eq!(validations(), 14);
+
+    // At most `capacity` entries: with one, two names take turns.
+    let small = Arc::new(ferrotls::CachingVerifier::new(counting.clone(), ttl, 1));
+    let connect_small = |name: &str| {
+        let mut cc = ferrotls::ClientConfig::with_verifier(small.clone());
+        cc.time = clock.clone();
+        cc.session_cache = None;
+        let (mut c, mut s) = pair(cc, pki.server_config(), name);
+        handshake(&mut c, &mut s).unwrap();
+    };
+    for name in ["localhost", "testserver.example", "localhost"] {
+        connect_small(name);
+    }
+    assert_eq!(validations(), 20);
+    connect_small("localhost");
+    assert_eq!(validations(), 20);
+}
