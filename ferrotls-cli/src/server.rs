@@ -227,7 +227,7 @@ fn would_block(e: &io::Error) -> bool {
     )
 }
 
-/// "handshake failed: timed out after 10 s" or "...: <the error>".
+/// `handshake failed: timed out after 10 s` or `...: <the error>`.
 fn io_failure(what: &str, e: &io::Error, timeout: Duration) -> ConnError {
     match would_block(e) {
         true => ConnError(format!("{what}: timed out after {} s", timeout.as_secs())),
