@@ -784,7 +784,12 @@ impl ConnectionCommon {
                 ..Opened::default()
             });
         }
-        match self.open_record_in_place(buf) {
+        // Any answer (a KeyUpdate of ours) becomes records, as after
+        // process_new_packets.
+        match self
+            .open_record_in_place(buf)
+            .and_then(|opened| self.common.flush_handshake().map(|()| opened))
+        {
             Ok(opened) => Ok(opened),
             Err(e) => self.fail(e),
         }
