@@ -686,13 +686,19 @@ fn after_a_tls12_handshake() {
         ("2^14+1 bytes of data", false, vec![protected(APPDATA, &big)], rej(Error::RecordOverflow, A::RecordOverflow), 0),
         ("2^14+1 bytes to the client", true, vec![protected(APPDATA, &big)], rej(Error::RecordOverflow, A::RecordOverflow), 0),
     ];
+    // Each case through read_tls, then again through open_in_place.
+    let cases: Vec<_> = [false, true]
+        .into_iter()
+        .flat_map(|in_place| cases.iter().map(move |c| (in_place, c)))
+        .collect();
     each_case(
         &cases,
-        |c| c.0.to_string(),
-        |(name, from_server, parts, want, warnings)| {
+        |(in_place, c)| format!("{}{}", c.0, if *in_place { " (in place)" } else { "" }),
+        |(in_place, (name, from_server, parts, want, warnings))| {
             let (cc, sc) = configs();
             let mut m = Mitm::new(cc, sc, false);
             m.handshake().unwrap();
+            m.in_place = *in_place;
             let (res, alerts) = match from_server {
                 true => (m.send_to_client(parts), m.client_alerts()),
                 false => (m.send_to_server(parts), m.server_alerts()),
