@@ -186,6 +186,11 @@ impl CachingVerifier {
         server_name: &ServerName<'_>,
     ) -> Vec<u8> {
         let mut h = HashAlgorithm::Sha256.start();
+        // A DNS name and an IP address are told apart, not just spelt.
+        h.update(match server_name {
+            ServerName::IpAddress(_) => b"ip",
+            _ => b"dn",
+        });
         let name = server_name.to_str();
         let parts = core::iter::once(end_entity.as_ref())
             .chain(intermediates.iter().map(|c| c.as_ref()))
