@@ -403,27 +403,19 @@ pub fn scenarios() -> Vec<Scenario> {
     ] {
         v.push(Bulk(setup(V12, suite, G::X25519, p256, Resume::No)));
     }
-    v.push(BulkInPlace(setup(
-        V13,
-        aes128_13,
-        G::X25519,
-        p256,
-        Resume::No,
-    )));
-    v.push(BulkInPlace(setup(
-        V13,
-        S::TLS_CHACHA20_POLY1305_SHA256,
-        G::X25519,
-        p256,
-        Resume::No,
-    )));
-    v.push(BulkInPlace(setup(
-        V12,
-        ecdhe_ecdsa_aes128,
-        G::X25519,
-        p256,
-        Resume::No,
-    )));
+    for (version, suite) in [
+        (V13, aes128_13),
+        (V13, S::TLS_CHACHA20_POLY1305_SHA256),
+        (V12, ecdhe_ecdsa_aes128),
+    ] {
+        v.push(BulkInPlace(setup(
+            version,
+            suite,
+            G::X25519,
+            p256,
+            Resume::No,
+        )));
+    }
     v.push(Memory(setup(V13, aes128_13, G::X25519, p256, Resume::No)));
     v.push(Memory(setup(
         V12,
