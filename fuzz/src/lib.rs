@@ -102,6 +102,31 @@ pub fn localhost() -> ServerName<'static> {
     common::server_name("localhost")
 }
 
+/// The versions a whole-connection target enables, from its first input
+/// byte: TLS 1.3 and 1.2, 1.3 only, or 1.2 only.
+pub fn versions_from(byte: u8) -> (bool, bool) {
+    [(true, true), (true, false), (false, true)][usize::from(byte % 3)]
+}
+
+/// Feeds raw bytes to a connection until it fails or they run out, then
+/// drains its output and reads what plaintext it has.
+pub fn feed_raw(conn: &mut ferrotls::ConnectionCommon, mut input: &[u8]) {
+    use std::io::Read;
+    let _ = take_output(conn);
+    while !input.is_empty() {
+        match conn.read_tls(&mut input) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if conn.process_new_packets().is_err() {
+            break;
+        }
+    }
+    let _ = take_output(conn);
+    let mut buf = [0u8; 1024];
+    let _ = conn.reader().read(&mut buf);
+}
+
 /// Cuts fuzz input into records: `typ, protect, len (u16), data` each; a
 /// short tail becomes one last record of whatever is left.
 pub fn parts_from(mut data: &[u8]) -> Vec<Part> {
