@@ -4,10 +4,13 @@
 
 use core::fmt;
 use core::time::Duration;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
+use rustls_pki_types::{
+    AlgorithmIdentifier, CertificateDer, InvalidSignature, ServerName,
+    SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+};
 use webpki::EndEntityCert;
 
 use crate::crypto::hash::HashAlgorithm;
@@ -104,14 +107,38 @@ pub fn end_entity_spki(cert: &CertificateDer<'_>) -> Result<Vec<u8>, Error> {
 }
 
 /// The default verifier: WebPKI path validation to one of `roots`.
+///
+/// Certificate signatures that verified are remembered
+/// ([`WebPkiServerVerifier::remember_signatures`]), so a client meeting the
+/// same chain again skips checking them; everything else about the chain is
+/// checked for every handshake.
 #[derive(Debug)]
 pub struct WebPkiServerVerifier {
     roots: RootCertStore,
+    signatures: VerifiedSignatures,
 }
 
 impl WebPkiServerVerifier {
+    /// How many certificate signatures `new` remembers.
+    pub const DEFAULT_REMEMBERED_SIGNATURES: usize = 1024;
+
     pub fn new(roots: RootCertStore) -> Self {
-        Self { roots }
+        Self {
+            roots,
+            signatures: VerifiedSignatures::new(Self::DEFAULT_REMEMBERED_SIGNATURES),
+        }
+    }
+
+    /// Remembers at most `capacity` certificate signatures (0: none, every
+    /// signature is checked every time).
+    pub fn remember_signatures(mut self, capacity: usize) -> Self {
+        self.signatures = VerifiedSignatures::new(capacity);
+        self
+    }
+
+    /// How many certificate signatures are remembered now.
+    pub fn remembered_signatures(&self) -> usize {
+        self.signatures.len()
     }
 }
 
@@ -125,8 +152,11 @@ impl ServerCertVerifier for WebPkiServerVerifier {
     ) -> Result<(), Error> {
         let cert =
             EndEntityCert::try_from(end_entity).map_err(|e| map_webpki_error(e, server_name))?;
+        let remembering = self.signatures.algorithms();
+        let algorithms: [&dyn SignatureVerificationAlgorithm; CHAIN_ALGORITHMS.len()] =
+            core::array::from_fn(|i| &remembering[i] as &dyn SignatureVerificationAlgorithm);
         cert.verify_for_usage(
-            CHAIN_ALGORITHMS,
+            &algorithms,
             &self.roots.roots,
             intermediates,
             now,
@@ -141,12 +171,146 @@ impl ServerCertVerifier for WebPkiServerVerifier {
     }
 }
 
+/// Certificate signatures that verified, so the same signature by the same
+/// key over the same bytes is not checked twice.
+///
+/// Why reuse is safe: a signature check is a pure function of (algorithm,
+/// public key, signed bytes, signature) — no clock, no name, no path. A
+/// remembered success changes no outcome; validity dates, names, key usage
+/// and constraints are still checked by webpki for every handshake. An
+/// entry is the SHA-256 of all four inputs, length-prefixed, so a false hit
+/// needs a SHA-256 collision with a signature that did verify. Failures are
+/// never remembered; at most `capacity` entries are kept, the oldest go
+/// first.
+struct VerifiedSignatures {
+    capacity: usize,
+    seen: Mutex<SeenSignatures>,
+}
+
+#[derive(Default)]
+struct SeenSignatures {
+    set: HashSet<Vec<u8>>,
+    oldest_first: VecDeque<Vec<u8>>,
+}
+
+impl VerifiedSignatures {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            seen: Mutex::default(),
+        }
+    }
+
+    /// One wrapper per chain algorithm, in `CHAIN_ALGORITHMS` order.
+    fn algorithms(&self) -> [RememberingAlgorithm<'_>; CHAIN_ALGORITHMS.len()] {
+        core::array::from_fn(|index| RememberingAlgorithm {
+            index,
+            inner: CHAIN_ALGORITHMS[index],
+            memo: self,
+        })
+    }
+
+    fn key(algorithm: usize, public_key: &[u8], message: &[u8], signature: &[u8]) -> Vec<u8> {
+        let mut h = HashAlgorithm::Sha256.start();
+        h.update(&(algorithm as u64).to_be_bytes());
+        for part in [public_key, message, signature] {
+            h.update(&(part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.current()
+    }
+
+    fn contains(&self, key: &[u8]) -> bool {
+        self.seen.lock().is_ok_and(|seen| seen.set.contains(key))
+    }
+
+    fn insert(&self, key: Vec<u8>) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        if seen.set.contains(&key) {
+            return;
+        }
+        while seen.set.len() >= self.capacity {
+            let Some(oldest) = seen.oldest_first.pop_front() else {
+                break;
+            };
+            seen.set.remove(&oldest);
+        }
+        seen.set.insert(key.clone());
+        seen.oldest_first.push_back(key);
+    }
+
+    fn len(&self) -> usize {
+        self.seen.lock().map_or(0, |seen| seen.set.len())
+    }
+}
+
+impl fmt::Debug for VerifiedSignatures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedSignatures")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+/// A chain algorithm that consults and fills a [`VerifiedSignatures`].
+struct RememberingAlgorithm<'a> {
+    /// Position in `CHAIN_ALGORITHMS`: part of every key, so a success
+    /// under one algorithm never answers for another.
+    index: usize,
+    inner: &'static dyn SignatureVerificationAlgorithm,
+    memo: &'a VerifiedSignatures,
+}
+
+impl fmt::Debug for RememberingAlgorithm<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl SignatureVerificationAlgorithm for RememberingAlgorithm<'_> {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        if self.memo.capacity == 0 {
+            return self.inner.verify_signature(public_key, message, signature);
+        }
+        let key = VerifiedSignatures::key(self.index, public_key, message, signature);
+        if self.memo.contains(&key) {
+            return Ok(());
+        }
+        self.inner
+            .verify_signature(public_key, message, signature)?;
+        self.memo.insert(key);
+        Ok(())
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        self.inner.public_key_alg_id()
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        self.inner.signature_alg_id()
+    }
+
+    fn fips(&self) -> bool {
+        self.inner.fips()
+    }
+}
+
 /// Remembers chains that verified, so a client connecting to the same
-/// server again skips path validation — in a full ECDSA handshake that is
-/// two of the client's three signature checks. The handshake signature
-/// (CertificateVerify / ServerKeyExchange) is still checked every time, so
-/// the peer must still hold the certificate's key. Off unless configured
-/// (`ClientConfig::verifier`): reusing a verification is a policy choice.
+/// server again skips path validation altogether: parsing, path building,
+/// names and dates (the default verifier already skips re-checking the
+/// chain's signatures, see [`WebPkiServerVerifier`]). The handshake
+/// signature (CertificateVerify / ServerKeyExchange) is still checked every
+/// time, so the peer must still hold the certificate's key. Off unless
+/// configured (`ClientConfig::verifier`): trusting a verification for a
+/// while, rather than re-checking dates and names, is a policy choice.
 ///
 /// What makes a reuse safe: an entry is keyed by the exact chain the
 /// server presented and the name asked for (so only what `inner` accepted

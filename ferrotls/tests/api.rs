@@ -680,3 +680,103 @@ fn caching_verifier_reuses_a_verified_chain_only_while_it_stays_valid() {
     connect_small("localhost");
     assert_eq!(validations(), 20);
 }
+
+/// What the default verifier says about `chain` for `name` at `secs`.
+fn verify_chain(
+    verifier: &ferrotls::WebPkiServerVerifier,
+    chain: &[ferrotls::pki_types::CertificateDer<'static>],
+    name: &str,
+    secs: u64,
+) -> Result<(), Error> {
+    use ferrotls::ServerCertVerifier;
+    let now = ferrotls::pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+    verifier.verify_server_cert(&chain[0], &chain[1..], &server_name(name), now)
+}
+
+/// `chain` with the last bit of the leaf (its signature's) flipped.
+fn last_bit_flipped(
+    chain: &[ferrotls::pki_types::CertificateDer<'static>],
+) -> Vec<ferrotls::pki_types::CertificateDer<'static>> {
+    let mut leaf = chain[0].to_vec();
+    if let Some(last) = leaf.last_mut() {
+        *last ^= 1;
+    }
+    core::iter::once(leaf.into())
+        .chain(chain[1..].iter().cloned())
+        .collect()
+}
+
+#[test]
+fn the_default_verifier_remembers_certificate_signatures_and_checks_the_rest_every_time() {
+    const NOW: u64 = 1_700_000_000;
+    // rcgen's validity: 1975-01-01 to 4096-01-01.
+    const AFTER_EXPIRY: u64 = 67_090_118_400 + 1;
+    for kt in ALL_KEY_TYPES {
+        let pki = TestPki::get(kt);
+        let verifier = ferrotls::WebPkiServerVerifier::new(pki.roots());
+        assert_eq!(verifier.remembered_signatures(), 0);
+        verify_chain(&verifier, &pki.chain, "localhost", NOW).unwrap();
+        // The intermediate's (by the CA) and the leaf's (by the intermediate).
+        assert_eq!(verifier.remembered_signatures(), 2, "{kt:?}");
+        verify_chain(&verifier, &pki.chain, "localhost", NOW).unwrap();
+        assert_eq!(verifier.remembered_signatures(), 2, "{kt:?}");
+
+        // With both signatures remembered, names and dates still decide.
+        assert!(matches!(
+            verify_chain(&verifier, &pki.chain, "wrong.example", NOW),
+            Err(Error::InvalidCertificate(
+                CertificateError::NotValidForName { .. }
+            ))
+        ));
+        assert!(matches!(
+            verify_chain(&verifier, &pki.chain, "localhost", AFTER_EXPIRY),
+            Err(Error::InvalidCertificate(CertificateError::Expired))
+        ));
+        assert!(matches!(
+            verify_chain(&verifier, &pki.chain, "localhost", 0),
+            Err(Error::InvalidCertificate(CertificateError::NotValidYet))
+        ));
+
+        // A leaf whose signature is one bit off is refused, and not kept.
+        let err =
+            verify_chain(&verifier, &last_bit_flipped(&pki.chain), "localhost", NOW).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidCertificate(CertificateError::BadSignature)
+            ),
+            "{kt:?}: {err:?}"
+        );
+        assert_eq!(verifier.remembered_signatures(), 2, "{kt:?}");
+
+        // Another PKI's chain, even of the same shape, is not trusted.
+        let stranger = TestPki::new(kt);
+        assert!(matches!(
+            verify_chain(&verifier, &stranger.chain, "localhost", NOW),
+            Err(Error::InvalidCertificate(CertificateError::UnknownIssuer))
+        ));
+        assert_eq!(verifier.remembered_signatures(), 2, "{kt:?}");
+    }
+
+    // A bound: the oldest go first; 0 remembers nothing and still verifies.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let one = ferrotls::WebPkiServerVerifier::new(pki.roots()).remember_signatures(1);
+    verify_chain(&one, &pki.chain, "localhost", NOW).unwrap();
+    verify_chain(&one, &pki.chain, "localhost", NOW).unwrap();
+    assert_eq!(one.remembered_signatures(), 1);
+    let none = ferrotls::WebPkiServerVerifier::new(pki.roots()).remember_signatures(0);
+    verify_chain(&none, &pki.chain, "localhost", NOW).unwrap();
+    assert_eq!(none.remembered_signatures(), 0);
+    assert!(verify_chain(&none, &last_bit_flipped(&pki.chain), "localhost", NOW).is_err());
+
+    // Through handshakes: a client config's verifier is shared by its
+    // connections, so the second handshake checks only CertificateVerify.
+    let verifier = Arc::new(ferrotls::WebPkiServerVerifier::new(pki.roots()));
+    for _ in 0..2 {
+        let mut cc = ferrotls::ClientConfig::with_verifier(verifier.clone());
+        cc.session_cache = None;
+        let (mut c, mut s) = pair(cc, pki.server_config(), "localhost");
+        handshake(&mut c, &mut s).unwrap();
+        assert_eq!(verifier.remembered_signatures(), 2);
+    }
+}

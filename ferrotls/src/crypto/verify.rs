@@ -8,7 +8,7 @@ use webpki::aws_lc_rs as algs;
 use crate::msgs::enums::SignatureScheme;
 
 /// Every algorithm a certificate in a chain may be signed with.
-pub static CHAIN_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+pub static CHAIN_ALGORITHMS: [&dyn SignatureVerificationAlgorithm; 15] = [
     algs::ECDSA_P256_SHA256,
     algs::ECDSA_P256_SHA384,
     algs::ECDSA_P384_SHA256,
