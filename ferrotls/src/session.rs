@@ -4,7 +4,7 @@
 
 use core::fmt;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, UnixTime};
@@ -326,7 +326,7 @@ pub struct Tls12Session {
 #[derive(Debug, Default)]
 struct ClientEntry {
     tickets: VecDeque<Tls13Ticket>,
-    tls12: Option<Tls12Session>,
+    tls12: Option<Arc<Tls12Session>>,
 }
 
 /// The client's bounded cache of resumable sessions, by server name.
@@ -349,16 +349,17 @@ impl ClientSessionCache {
     fn with_entry<T>(&self, name: &str, f: impl FnOnce(&mut ClientEntry) -> T) -> Option<T> {
         let mut guard = self.inner.lock().ok()?;
         let (map, order) = &mut *guard;
-        if !map.contains_key(name) {
-            if self.max_names == 0 {
-                return None;
-            }
-            while map.len() >= self.max_names {
-                let oldest = order.pop_front()?;
-                map.remove(&oldest);
-            }
-            order.push_back(name.to_string());
+        if let Some(entry) = map.get_mut(name) {
+            return Some(f(entry));
         }
+        if self.max_names == 0 {
+            return None;
+        }
+        while map.len() >= self.max_names {
+            let oldest = order.pop_front()?;
+            map.remove(&oldest);
+        }
+        order.push_back(name.to_string());
         Some(f(map.entry(name.to_string()).or_default()))
     }
 
@@ -387,10 +388,10 @@ impl ClientSessionCache {
     }
 
     pub fn set_tls12_session(&self, name: &str, session: Tls12Session) {
-        self.with_entry(name, |e| e.tls12 = Some(session));
+        self.with_entry(name, |e| e.tls12 = Some(Arc::new(session)));
     }
 
-    pub fn tls12_session(&self, name: &str) -> Option<Tls12Session> {
+    pub fn tls12_session(&self, name: &str) -> Option<Arc<Tls12Session>> {
         self.with_entry(name, |e| e.tls12.clone()).flatten()
     }
 

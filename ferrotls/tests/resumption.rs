@@ -399,7 +399,7 @@ fn tls12_session_without_ems_is_not_resumed_by_an_ems_client() {
     let Setup { client, server, .. } = setup(ProtocolVersion::TLSv1_2);
     connect(&client, &server);
     let cache = client.session_cache.clone().unwrap();
-    let mut session = cache.tls12_session("localhost").unwrap();
+    let mut session = (*cache.tls12_session("localhost").unwrap()).clone();
     assert!(session.extended_master_secret);
     session.extended_master_secret = false;
     cache.set_tls12_session("localhost", session);

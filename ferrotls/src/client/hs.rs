@@ -28,7 +28,7 @@ pub(super) struct ClientContext {
     /// against what it offered.
     pub hello: ClientHello,
     /// The TLS 1.2 session offered for resumption, if any.
-    pub tls12_session: Option<Tls12Session>,
+    pub tls12_session: Option<Arc<Tls12Session>>,
 }
 
 pub(super) fn start_handshake(
@@ -48,7 +48,7 @@ pub(super) fn start_handshake(
             .filter(|s| config.cipher_suites.contains(&s.suite)),
         _ => None,
     };
-    let session_id = hello_session_id(&config, tls13, tls12_session.as_ref())?;
+    let session_id = hello_session_id(&config, tls13, tls12_session.as_deref())?;
 
     let share_groups = if tls13 {
         config.initial_key_share_groups()

@@ -155,8 +155,11 @@ fn resume(hs: Handshake12, common: &mut CommonState) -> Result<Box<dyn State>, E
     let protection = DirectionalProtection::new(hs.suite, &keys, Side::Client)?;
     common.negotiated.resumed = true;
     common.negotiated.peer_certificates = Some(session.server_certificates.clone());
+    // Unless the server sends a new ticket, the cached session stays as it is.
     let finished = ExpectFinished {
-        save: SessionToSave::new(&hs, session.server_certificates.clone()),
+        save: hs
+            .ticket_promised
+            .then(|| SessionToSave::new(&hs, session.server_certificates.clone())),
         transcript: hs.transcript,
         master,
         our_turn: Some(protection.encrypter),
@@ -475,7 +478,7 @@ impl ExpectServerHelloDone {
         common.send_handshake(&finished);
 
         let finished = ExpectFinished {
-            save: SessionToSave::new(&hs, certs),
+            save: Some(SessionToSave::new(&hs, certs)),
             transcript: hs.transcript,
             master,
             our_turn: None,
@@ -496,7 +499,8 @@ struct ExpectFinished {
     our_turn: Option<Box<dyn RecordEncrypter>>,
     /// The ticket to keep: a new one, or (resuming) the one we used.
     new_ticket: Option<Vec<u8>>,
-    save: SessionToSave,
+    /// What to keep for a later resumption, if anything changed.
+    save: Option<SessionToSave>,
 }
 
 impl State for ExpectFinished {
@@ -525,7 +529,9 @@ impl State for ExpectFinished {
                 verify_data,
             )));
         }
-        save.save(&master, new_ticket);
+        if let Some(save) = save {
+            save.save(&master, new_ticket);
+        }
         common.start_traffic()?;
         Ok(Box::new(Traffic12::new(Side::Client)))
     }

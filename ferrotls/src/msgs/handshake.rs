@@ -577,7 +577,10 @@ pub const HANDSHAKE_HEADER_LEN: usize = 4;
 impl HandshakeMessage {
     /// Builds a message to send, encoding it once.
     pub fn build(payload: HandshakePayload) -> Self {
-        let mut encoding = vec![payload.typ().to_wire()];
+        // Room for most messages at once: growing by doubling from one
+        // byte would allocate six times for a ServerHello.
+        let mut encoding = Vec::with_capacity(256);
+        encoding.push(payload.typ().to_wire());
         encode_prefixed(&mut encoding, LengthPrefix::U24, |o| payload.encode_body(o));
         Self { payload, encoding }
     }
