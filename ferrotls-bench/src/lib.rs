@@ -85,7 +85,7 @@ pub struct Args {
     #[arg(long = "impl", value_enum)]
     pub implementation: Option<Which>,
     /// What time is measured with.
-    #[arg(long, value_enum, default_value_t = Clock::Cpu)]
+    #[arg(long, value_enum, default_value_t = Clock::Wall)]
     pub clock: Clock,
     /// Bulk scenarios: the receiver reads plaintext this many bytes at a
     /// time (rustls-bench: 16384).
@@ -905,6 +905,7 @@ pub fn run_with(args: &Args) -> Result<(), String> {
     bench.chain_cache = args.ferrotls_chain_cache;
     let mut out = report::Printer::new(args.json, &bench.impls);
     out.header(&sizes, args.clock, args.multiplier, args.quick);
+    let on_cpu = OnCpu::start();
     if bench.chain_cache {
         out.note(
             "--ferrotls-chain-cache: ferrotls clients reuse verified chains, rustls clients do not; \
@@ -921,5 +922,32 @@ pub fn run_with(args: &Args) -> Result<(), String> {
         }
     }
     out.footer();
+    out.note(&on_cpu.describe());
     Ok(())
+}
+
+/// How much of the run's wall-clock time this thread was on a CPU: well
+/// under 100% means other load took turns with the benchmark, and timings
+/// on the wall clock include those turns.
+struct OnCpu {
+    wall: std::time::Instant,
+    cpu: f64,
+}
+
+impl OnCpu {
+    fn start() -> Self {
+        Self {
+            wall: std::time::Instant::now(),
+            cpu: measure::thread_cpu_seconds(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let wall = self.wall.elapsed().as_secs_f64();
+        let cpu = measure::thread_cpu_seconds() - self.cpu;
+        format!(
+            "the benchmark thread was on a CPU for {:.1}% of the run's {wall:.1} s",
+            100.0 * cpu / wall
+        )
+    }
 }

@@ -7,12 +7,15 @@ use crate::alloc;
 /// Which clock a meter reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Clock {
-    /// CPU time of this thread (`CLOCK_THREAD_CPUTIME_ID`): time the thread
-    /// spends descheduled — other processes on a busy machine — is not
-    /// counted.
-    Cpu,
-    /// Wall-clock time (`Instant`), as rustls-bench measures.
+    /// Wall-clock time (`Instant`), as rustls-bench measures: read without
+    /// a system call, so it adds little to each timed call. Time the thread
+    /// spends descheduled is counted; the footer says how much there was.
     Wall,
+    /// CPU time of this thread (`CLOCK_THREAD_CPUTIME_ID`): time spent
+    /// descheduled is not counted, but every read is a system call, and
+    /// part of its cost lands inside each timed call — the header says how
+    /// much; it dilutes the ratio of short calls such as resumed handshakes.
+    Cpu,
 }
 
 impl Clock {
@@ -28,6 +31,18 @@ impl Clock {
         }
     }
 
+    /// The cost of one read of this clock, in seconds (a calibration).
+    pub fn read_cost(self) -> f64 {
+        const READS: u32 = 10_000;
+        let start = Instant::now();
+        let mut last = 0.0;
+        for _ in 0..READS {
+            last = std::hint::black_box(self.now());
+        }
+        std::hint::black_box(last);
+        start.elapsed().as_secs_f64() / f64::from(READS)
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Self::Cpu => "thread CPU time",
@@ -36,7 +51,8 @@ impl Clock {
     }
 }
 
-fn thread_cpu_seconds() -> f64 {
+/// CPU time of this thread, in seconds.
+pub fn thread_cpu_seconds() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

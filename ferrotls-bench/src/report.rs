@@ -169,9 +169,10 @@ impl Printer {
         }
         self.say(&format!(
             "ferrotls-bench: ferrotls vs rustls {} (aws-lc-rs), one thread, in-memory; \
-             clock: {}; {}multiplier {multiplier}",
+             clock: {} ({:.0} ns per read); {}multiplier {multiplier}",
             RUSTLS_VERSION,
             clock.describe(),
+            clock.read_cost() * 1e9,
             if quick { "--quick, " } else { "" },
         ));
         self.say(&format!(
