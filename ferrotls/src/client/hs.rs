@@ -90,8 +90,8 @@ pub(super) fn start_handshake(
         .and_then(|cache| cache.take_tls13_ticket(&server_name.to_str(), now))
         .and_then(|t| ticket_suite(&config, &t).map(|s| (t, s)));
     let msg = match &resuming {
-        Some((ticket, suite)) => offer_psk(&mut hello, ticket, suite, now, None),
-        None => HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone())),
+        Some((ticket, suite)) => offer_psk(hello, ticket, suite, now, None)?,
+        None => HandshakeMessage::build(HandshakePayload::ClientHello(hello)),
     };
     let mut transcript = TranscriptBuffer::default();
     transcript.add(&msg);
@@ -99,6 +99,7 @@ pub(super) fn start_handshake(
     common.observe(|| Event::ClientRandom(&random));
     common.send_handshake(&msg);
     common.seen_client_hello = true;
+    let hello = msg.into_client_hello()?;
 
     let cx = ClientContext {
         config,
@@ -334,12 +335,12 @@ fn agree(
 /// obfuscated age, and a binder over the ClientHello up to the binders
 /// (after a HelloRetryRequest, `prior` is the transcript before it).
 fn offer_psk(
-    hello: &mut ClientHello,
+    mut hello: ClientHello,
     ticket: &Tls13Ticket,
     suite: &'static Tls13CipherSuite,
     now: UnixTime,
     prior: Option<&Transcript>,
-) -> HandshakeMessage {
+) -> Result<HandshakeMessage, Error> {
     // RFC 8446 §4.2.11.1: milliseconds since the ticket arrived, plus age_add.
     let age_ms = now
         .as_secs()
@@ -353,8 +354,8 @@ fn offer_psk(
     };
     let binders_len = offer.binders_len();
     hello.extensions.pre_shared_key = Some(offer);
-    let unbound = HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone()));
-    let truncated = &unbound.encoding[..unbound.encoding.len() - binders_len];
+    let mut msg = HandshakeMessage::build(HandshakePayload::ClientHello(hello));
+    let truncated = &msg.encoding[..msg.encoding.len() - binders_len];
     let hash = match prior {
         Some(t) => t.hash_with(truncated),
         None => suite.hash.hash(truncated),
@@ -364,10 +365,8 @@ fn offer_psk(
         &EarlySecret::new(suite, Some(ticket.psk.expose())),
         &hash,
     );
-    if let Some(offer) = &mut hello.extensions.pre_shared_key {
-        offer.binders = vec![binder];
-    }
-    HandshakeMessage::build(HandshakePayload::ClientHello(hello.clone()))
+    msg.fill_psk_binder(binder)?;
+    Ok(msg)
 }
 
 /// The suite to key a ticket's binder with: the ticket's own, if we still
@@ -600,20 +599,21 @@ impl ExpectServerHello {
         // if its hash matches the suite the server chose.
         let resuming =
             resuming.filter(|t| tls13_suite(t.suite).is_some_and(|t| t.hash == suite.hash));
+        let now = ccx.config.time.now();
         let hello = match &resuming {
             Some(ticket) => {
-                let now = ccx.config.time.now();
                 let ticket_suite =
                     tls13_suite(ticket.suite).ok_or(Error::Internal("ticket suite"))?;
-                offer_psk(&mut ccx.hello, ticket, ticket_suite, now, Some(&transcript))
+                offer_psk(ccx.hello, ticket, ticket_suite, now, Some(&transcript))?
             }
-            None => HandshakeMessage::build(HandshakePayload::ClientHello(ccx.hello.clone())),
+            None => HandshakeMessage::build(HandshakePayload::ClientHello(ccx.hello)),
         };
         transcript.add(&hello);
         // RFC 8446 Appendix D.4: the compatibility CCS goes before the
         // second ClientHello.
         cx.send_change_cipher_spec()?;
         cx.send_handshake(&hello);
+        ccx.hello = hello.into_client_hello()?;
         cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
         Ok(Box::new(ExpectServerHello {
             cx: ccx,

@@ -6,7 +6,7 @@ use rustls_pki_types::CertificateDer;
 use crate::codec::{
     encode_list, encode_opaque, encode_prefixed, put_u24, Codec, LengthPrefix, Reader,
 };
-use crate::error::InvalidMessage;
+use crate::error::{Error, InvalidMessage};
 use crate::msgs::enums::{
     CipherSuite, ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion,
     SignatureScheme,
@@ -583,6 +583,40 @@ impl HandshakeMessage {
         encoding.push(payload.typ().to_wire());
         encode_prefixed(&mut encoding, LengthPrefix::U24, |o| payload.encode_body(o));
         Self { payload, encoding }
+    }
+
+    /// The ClientHello this message carries, taken back out once sent.
+    pub fn into_client_hello(self) -> Result<ClientHello, Error> {
+        match self.payload {
+            HandshakePayload::ClientHello(hello) => Ok(hello),
+            _ => Err(Error::Internal("not a ClientHello")),
+        }
+    }
+
+    /// Fills in the one PSK binder of a ClientHello built with a placeholder
+    /// of the same length. RFC 8446 §4.2.11: pre_shared_key is the last
+    /// extension and its binders its last field, so the binder is the
+    /// encoding's tail; the hello is not encoded a second time.
+    pub fn fill_psk_binder(&mut self, binder: Vec<u8>) -> Result<(), Error> {
+        let HandshakePayload::ClientHello(hello) = &mut self.payload else {
+            return Err(Error::Internal("a PSK binder outside a ClientHello"));
+        };
+        let placeholder = match hello.extensions.pre_shared_key.as_mut() {
+            Some(offer) => match offer.binders.as_mut_slice() {
+                [only] if only.len() == binder.len() => only,
+                _ => return Err(Error::Internal("the PSK binder placeholder")),
+            },
+            None => return Err(Error::Internal("a PSK binder without a PSK")),
+        };
+        let at = self.encoding.len() - binder.len();
+        self.encoding[at..].copy_from_slice(&binder);
+        *placeholder = binder;
+        debug_assert_eq!(
+            self.encoding,
+            Self::build(self.payload.clone()).encoding,
+            "the binder is the tail of the encoding"
+        );
+        Ok(())
     }
 
     /// Decodes one complete message (header and body), in its TLS 1.2
