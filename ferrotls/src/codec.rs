@@ -94,7 +94,7 @@ impl<'a> Reader<'a> {
     /// A length-prefixed list of `T`, each element decoded with `T::read`.
     pub fn list<T: Codec>(&mut self, prefix: LengthPrefix) -> Result<Vec<T>, InvalidMessage> {
         let mut sub = self.sub(prefix)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(T::FIXED_LEN.map_or(0, |n| sub.left() / n));
         while sub.any_left() {
             out.push(T::read(&mut sub)?);
         }
@@ -136,6 +136,10 @@ impl LengthPrefix {
 
 /// Something with a wire encoding.
 pub trait Codec: Sized {
+    /// The size of every encoding, for types that have one: a list of
+    /// them is allocated once, at its size.
+    const FIXED_LEN: Option<usize> = None;
+
     fn encode(&self, out: &mut Vec<u8>);
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage>;
 
@@ -155,6 +159,8 @@ pub trait Codec: Sized {
 }
 
 impl Codec for u8 {
+    const FIXED_LEN: Option<usize> = Some(1);
+
     fn encode(&self, out: &mut Vec<u8>) {
         out.push(*self);
     }
@@ -164,6 +170,8 @@ impl Codec for u8 {
 }
 
 impl Codec for u16 {
+    const FIXED_LEN: Option<usize> = Some(2);
+
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_be_bytes());
     }

@@ -189,8 +189,13 @@ impl ChunkQueue {
 
     /// Writes the chunks to `wr` with one vectored write.
     pub fn write_to(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
-        let bufs: Vec<io::IoSlice<'_>> = self.slices().take(64).map(io::IoSlice::new).collect();
-        let written = wr.write_vectored(&bufs)?;
+        let mut bufs = [io::IoSlice::new(&[]); 64];
+        let mut n = 0;
+        for (buf, chunk) in bufs.iter_mut().zip(self.slices()) {
+            *buf = io::IoSlice::new(chunk);
+            n += 1;
+        }
+        let written = wr.write_vectored(&bufs[..n])?;
         self.consume(written);
         Ok(written)
     }

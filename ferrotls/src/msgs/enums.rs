@@ -52,6 +52,8 @@ macro_rules! wire_enum {
         }
 
         impl Codec for $name {
+            const FIXED_LEN: Option<usize> = Some(core::mem::size_of::<$ty>());
+
             fn encode(&self, out: &mut Vec<u8>) {
                 self.to_wire().encode(out)
             }
