@@ -7,7 +7,7 @@
 //!           ‖ server write key ‖ client write IV ‖ server write IV
 //! ```
 
-use crate::crypto::prf::PrfKey;
+use crate::crypto::prf::prf;
 use crate::crypto::Secret;
 use crate::suites::Tls12CipherSuite;
 
@@ -30,8 +30,6 @@ pub enum MasterSecretSeed<'a> {
 pub struct MasterSecret12 {
     suite: &'static Tls12CipherSuite,
     secret: Secret,
-    /// The PRF keyed with `secret`, for the key block and both Finished.
-    prf: PrfKey,
 }
 
 impl MasterSecret12 {
@@ -40,22 +38,28 @@ impl MasterSecret12 {
         premaster: &Secret,
         seed: MasterSecretSeed<'_>,
     ) -> Self {
-        let prf = PrfKey::new(suite.hash, premaster.expose());
         let secret = match seed {
-            MasterSecretSeed::Randoms { client, server } => {
-                prf.derive(b"master secret", &[client, server], MASTER_SECRET_LEN)
-            }
-            MasterSecretSeed::SessionHash(hash) => {
-                prf.derive(b"extended master secret", &[hash], MASTER_SECRET_LEN)
-            }
+            MasterSecretSeed::Randoms { client, server } => prf(
+                suite.hash,
+                premaster.expose(),
+                b"master secret",
+                &[&client[..], &server[..]].concat(),
+                MASTER_SECRET_LEN,
+            ),
+            MasterSecretSeed::SessionHash(hash) => prf(
+                suite.hash,
+                premaster.expose(),
+                b"extended master secret",
+                hash,
+                MASTER_SECRET_LEN,
+            ),
         };
-        Self::from_stored(suite, secret)
+        Self { suite, secret }
     }
 
     /// A stored master secret, for an abbreviated (resumed) handshake.
     pub fn from_stored(suite: &'static Tls12CipherSuite, secret: Secret) -> Self {
-        let prf = PrfKey::new(suite.hash, secret.expose());
-        Self { suite, secret, prf }
+        Self { suite, secret }
     }
 
     pub fn secret(&self) -> &Secret {
@@ -66,9 +70,12 @@ impl MasterSecret12 {
     pub fn session_keys(&self, client_random: &[u8; 32], server_random: &[u8; 32]) -> SessionKeys {
         let bulk = self.suite.bulk;
         let (mac, enc, iv) = (bulk.mac_key_len(), bulk.enc_key_len(), bulk.fixed_iv_len());
-        let block = self.prf.derive(
+        let seed = [&server_random[..], &client_random[..]].concat();
+        let block = prf(
+            self.suite.hash,
+            self.secret.expose(),
             b"key expansion",
-            &[server_random, client_random],
+            &seed,
             2 * (mac + enc + iv),
         );
         let mut rest = block.expose();
@@ -89,9 +96,15 @@ impl MasterSecret12 {
 
     /// RFC 5246 §7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages)).
     pub fn verify_data(&self, label: &[u8], handshake_hash: &[u8]) -> Vec<u8> {
-        let mut out = vec![0u8; VERIFY_DATA_LEN];
-        self.prf.fill(label, &[handshake_hash], &mut out);
-        out
+        prf(
+            self.suite.hash,
+            self.secret.expose(),
+            label,
+            handshake_hash,
+            VERIFY_DATA_LEN,
+        )
+        .expose()
+        .to_vec()
     }
 }
 
@@ -130,11 +143,13 @@ mod tests {
         );
         let keys = ms.session_keys(&cr, &sr);
         // The key block, made independently, must be the concatenation.
-        let block = PrfKey::new(
+        let block = prf(
             crate::crypto::hash::HashAlgorithm::Sha256,
             ms.secret().expose(),
-        )
-        .derive(b"key expansion", &[&[sr, cr].concat()], 72);
+            b"key expansion",
+            &[sr, cr].concat(),
+            72,
+        );
         let b = block.expose();
         assert_eq!(keys.client_write_mac_key.expose(), &b[..20]);
         assert_eq!(keys.server_write_mac_key.expose(), &b[20..40]);
