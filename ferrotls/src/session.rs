@@ -346,6 +346,15 @@ impl ClientSessionCache {
         }
     }
 
+    /// `f` on the entry for `name`, if there is one: looking a name up
+    /// never makes an entry, so it cannot evict another name's sessions.
+    fn with_existing<T>(&self, name: &str, f: impl FnOnce(&mut ClientEntry) -> T) -> Option<T> {
+        let mut guard = self.inner.lock().ok()?;
+        guard.0.get_mut(name).map(f)
+    }
+
+    /// `f` on the entry for `name`, made if new (the oldest name goes
+    /// first when the cache is full).
     fn with_entry<T>(&self, name: &str, f: impl FnOnce(&mut ClientEntry) -> T) -> Option<T> {
         let mut guard = self.inner.lock().ok()?;
         let (map, order) = &mut *guard;
@@ -376,7 +385,7 @@ impl ClientSessionCache {
     /// The newest ticket still valid at `now`; tickets are single-use, so
     /// it leaves the cache.
     pub fn take_tls13_ticket(&self, name: &str, now: UnixTime) -> Option<Tls13Ticket> {
-        self.with_entry(name, |e| {
+        self.with_existing(name, |e| {
             while let Some(t) = e.tickets.pop_back() {
                 if now.as_secs().saturating_sub(t.received.as_secs()) < u64::from(t.lifetime) {
                     return Some(t);
@@ -392,11 +401,11 @@ impl ClientSessionCache {
     }
 
     pub fn tls12_session(&self, name: &str) -> Option<Arc<Tls12Session>> {
-        self.with_entry(name, |e| e.tls12.clone()).flatten()
+        self.with_existing(name, |e| e.tls12.clone()).flatten()
     }
 
     pub fn remove_tls12_session(&self, name: &str) {
-        self.with_entry(name, |e| e.tls12 = None);
+        self.with_existing(name, |e| e.tls12 = None);
     }
 }
 
@@ -498,5 +507,29 @@ mod tests {
             cache.take_tls13_ticket("a.example", at(1)).is_none(),
             "evicted by b.example"
         );
+    }
+
+    #[test]
+    fn looking_up_other_names_evicts_nothing() {
+        let cache = ClientSessionCache::new(1, 2);
+        let session = Tls12Session {
+            suite: CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            session_id: vec![1; 32],
+            ticket: None,
+            master_secret: Secret::from_slice(&[2; 48]),
+            extended_master_secret: true,
+            received: at(0),
+            server_certificates: vec![],
+        };
+        cache.set_tls12_session("a.example", session);
+        // Connections to names with nothing cached only look.
+        assert!(cache.tls12_session("b.example").is_none());
+        assert!(cache.take_tls13_ticket("c.example", at(1)).is_none());
+        cache.remove_tls12_session("d.example");
+        let kept = cache.tls12_session("a.example");
+        assert_eq!(kept.map(|s| s.session_id.clone()), Some(vec![1; 32]));
+        // Removing is by name, too.
+        cache.remove_tls12_session("a.example");
+        assert!(cache.tls12_session("a.example").is_none());
     }
 }
