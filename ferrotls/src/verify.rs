@@ -228,7 +228,7 @@ impl VerifiedSignatures {
         let Ok(mut seen) = self.seen.lock() else {
             return;
         };
-        if seen.set.contains(&key) {
+        if self.capacity == 0 || seen.set.contains(&key) {
             return;
         }
         while seen.set.len() >= self.capacity {
