@@ -171,6 +171,19 @@ impl ServerCertVerifier for WebPkiServerVerifier {
     }
 }
 
+/// The key both verification caches file an entry under: SHA-256 of a
+/// fixed-width `tag`, then each part prefixed with its length, so no two
+/// different inputs share an encoding.
+fn cache_key<'a>(tag: &[u8], parts: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut h = HashAlgorithm::Sha256.start();
+    h.update(tag);
+    for part in parts {
+        h.update(&(part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.current()
+}
+
 /// Certificate signatures that verified, so the same signature by the same
 /// key over the same bytes is not checked twice.
 ///
@@ -211,13 +224,10 @@ impl VerifiedSignatures {
     }
 
     fn key(algorithm: usize, public_key: &[u8], message: &[u8], signature: &[u8]) -> Vec<u8> {
-        let mut h = HashAlgorithm::Sha256.start();
-        h.update(&(algorithm as u64).to_be_bytes());
-        for part in [public_key, message, signature] {
-            h.update(&(part.len() as u64).to_be_bytes());
-            h.update(part);
-        }
-        h.current()
+        cache_key(
+            &(algorithm as u64).to_be_bytes(),
+            [public_key, message, signature],
+        )
     }
 
     fn contains(&self, key: &[u8]) -> bool {
@@ -349,21 +359,16 @@ impl CachingVerifier {
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
     ) -> Vec<u8> {
-        let mut h = HashAlgorithm::Sha256.start();
         // A DNS name and an IP address are told apart, not just spelt.
-        h.update(match server_name {
+        let kind: &[u8] = match server_name {
             ServerName::IpAddress(_) => b"ip",
             _ => b"dn",
-        });
+        };
         let name = server_name.to_str();
         let parts = core::iter::once(end_entity.as_ref())
             .chain(intermediates.iter().map(|c| c.as_ref()))
             .chain(core::iter::once(name.as_bytes()));
-        for part in parts {
-            h.update(&(part.len() as u64).to_be_bytes());
-            h.update(part);
-        }
-        h.current()
+        cache_key(kind, parts)
     }
 
     fn hit(&self, key: &[u8], now: u64) -> bool {
