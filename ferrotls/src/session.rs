@@ -57,7 +57,7 @@ impl Codec for ServerSession {
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
         let version = ProtocolVersion::read(r)?;
         let suite = CipherSuite::read(r)?;
-        let secret = Secret::new(r.opaque(LengthPrefix::U8)?);
+        let secret = Secret::from_slice(r.sub(LengthPrefix::U8)?.rest());
         let created = u64::from_be_bytes(r.array()?);
         let age_add = r.u32()?;
         let extended_master_secret = r.u8()? == 1;

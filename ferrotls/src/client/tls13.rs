@@ -43,8 +43,7 @@ pub(super) fn after_server_hello(
     resumed: Option<Tls13Ticket>,
 ) -> Result<Box<dyn State>, Error> {
     // RFC 8446 §7.1: psk_ke mixes in zeros where (EC)DHE would go.
-    let shared_secret =
-        shared_secret.unwrap_or_else(|| Secret::new(vec![0u8; suite.hash.output_len()]));
+    let shared_secret = shared_secret.unwrap_or_else(|| Secret::zeroed(suite.hash.output_len()));
     common.secret(SecretKind::SharedSecret, &shared_secret);
     let early = EarlySecret::new(suite, resumed.as_ref().map(|t| t.psk.expose()));
     common.secret(SecretKind::EarlySecret, early.secret());

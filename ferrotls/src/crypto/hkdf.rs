@@ -25,17 +25,21 @@ fn hkdf_alg(alg: HashAlgorithm) -> hkdf::Algorithm {
 
 /// HMAC-Hash(key, concatenation of `parts`).
 pub fn hmac(alg: HashAlgorithm, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    hmac_tag(alg, key, parts).as_ref().to_vec()
+}
+
+fn hmac_tag(alg: HashAlgorithm, key: &[u8], parts: &[&[u8]]) -> hmac::Tag {
     let key = hmac::Key::new(hmac_alg(alg), key);
     let mut ctx = hmac::Context::with_key(&key);
     for p in parts {
         ctx.update(p);
     }
-    ctx.sign().as_ref().to_vec()
+    ctx.sign()
 }
 
 /// HKDF-Extract(salt, IKM) (RFC 5869 §2.2).
 pub fn extract(alg: HashAlgorithm, salt: &[u8], ikm: &[u8]) -> Secret {
-    Secret::new(hmac(alg, salt, &[ikm]))
+    Secret::from_slice(hmac_tag(alg, salt, &[ikm]).as_ref())
 }
 
 struct Len(usize);
@@ -49,13 +53,11 @@ impl hkdf::KeyType for Len {
 /// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3), `info` given in parts.
 pub fn expand(alg: HashAlgorithm, prk: &[u8], info: &[&[u8]], len: usize) -> Secret {
     let prk = hkdf::Prk::new_less_safe(hkdf_alg(alg), prk);
-    let mut out = vec![0u8; len];
-    // Only fails when len > 255 * HashLen, which our callers never ask for.
-    let filled = prk
-        .expand(info, Len(len))
-        .and_then(|okm| okm.fill(&mut out));
-    debug_assert!(filled.is_ok());
-    Secret::new(out)
+    Secret::filled(len, |out| {
+        // Only fails when len > 255 * HashLen, which our callers never ask for.
+        let filled = prk.expand(info, Len(len)).and_then(|okm| okm.fill(out));
+        debug_assert!(filled.is_ok());
+    })
 }
 
 #[cfg(test)]

@@ -214,10 +214,11 @@ impl KxShare for HybridShare {
 }
 
 fn concat_secrets(first: &[u8], second: &Secret) -> Secret {
-    let mut out = Vec::with_capacity(first.len() + second.len());
-    out.extend_from_slice(first);
-    out.extend_from_slice(second.expose());
-    Secret::new(out)
+    Secret::filled(first.len() + second.len(), |out| {
+        let (head, tail) = out.split_at_mut(first.len());
+        head.copy_from_slice(first);
+        tail.copy_from_slice(second.expose());
+    })
 }
 
 #[cfg(test)]

@@ -17,45 +17,107 @@ pub mod verify;
 
 use core::fmt;
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
+
+/// Secrets up to this many bytes are kept inline, so deriving one
+/// allocates nothing: every hash output (SHA-384's 48 bytes), traffic key,
+/// IV, TLS 1.2 master secret and shared secret (X25519MLKEM768's 64 bytes)
+/// fits. Longer ones (a TLS 1.2 key block, say) live on the heap.
+const INLINE_SECRET_LEN: usize = 64;
 
 /// Secret bytes: never printed, zeroized on drop, compared in constant time.
-#[derive(Clone, Default)]
-pub struct Secret(Zeroizing<Vec<u8>>);
+#[derive(Clone)]
+pub struct Secret(SecretBytes);
+
+#[derive(Clone)]
+enum SecretBytes {
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_SECRET_LEN],
+    },
+    Heap(Zeroizing<Vec<u8>>),
+}
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        if let Self::Inline { bytes, .. } = self {
+            bytes.zeroize();
+        }
+    }
+}
+
+impl Default for Secret {
+    fn default() -> Self {
+        Self::zeroed(0)
+    }
+}
 
 impl Secret {
+    /// Takes `bytes` (zeroizing the vector once they are copied inline).
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(Zeroizing::new(bytes))
+        let bytes = Zeroizing::new(bytes);
+        match bytes.len() <= INLINE_SECRET_LEN {
+            true => Self::from_slice(&bytes),
+            false => Self(SecretBytes::Heap(bytes)),
+        }
     }
 
     pub fn from_slice(bytes: &[u8]) -> Self {
-        Self::new(bytes.to_vec())
+        Self::filled(bytes.len(), |out| out.copy_from_slice(bytes))
+    }
+
+    /// `len` zero bytes.
+    pub fn zeroed(len: usize) -> Self {
+        match u8::try_from(len) {
+            Ok(short) if len <= INLINE_SECRET_LEN => Self(SecretBytes::Inline {
+                len: short,
+                bytes: [0; INLINE_SECRET_LEN],
+            }),
+            _ => Self(SecretBytes::Heap(Zeroizing::new(vec![0; len]))),
+        }
+    }
+
+    /// A secret of `len` bytes written by `fill`, in place.
+    pub fn filled(len: usize, fill: impl FnOnce(&mut [u8])) -> Self {
+        let mut secret = Self::zeroed(len);
+        fill(secret.bytes_mut());
+        secret
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match &mut self.0 {
+            SecretBytes::Inline { len, bytes } => &mut bytes[..usize::from(*len)],
+            SecretBytes::Heap(bytes) => bytes,
+        }
     }
 
     /// The secret's bytes. Callers that show them (key log, `explain`) do
     /// so only when the user asked.
     pub fn expose(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            SecretBytes::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            SecretBytes::Heap(bytes) => bytes,
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.expose().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({} bytes, redacted)", self.0.len())
+        write!(f, "Secret({} bytes, redacted)", self.len())
     }
 }
 
 impl PartialEq for Secret {
     fn eq(&self, other: &Self) -> bool {
-        ct_eq(&self.0, &other.0)
+        ct_eq(self.expose(), other.expose())
     }
 }
 
@@ -74,6 +136,32 @@ mod tests {
         let s = Secret::from_slice(b"hunter2");
         assert_eq!(format!("{s:?}"), "Secret(7 bytes, redacted)");
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn secrets_of_every_length_keep_their_bytes() {
+        for len in [0, 1, 32, 48, INLINE_SECRET_LEN, INLINE_SECRET_LEN + 1, 200] {
+            let bytes: Vec<u8> = (0..len).map(|i| i as u8 ^ 0x5a).collect();
+            let from_vec = Secret::new(bytes.clone());
+            let from_slice = Secret::from_slice(&bytes);
+            let filled = Secret::filled(len, |out| out.copy_from_slice(&bytes));
+            for s in [&from_vec, &from_slice, &filled] {
+                assert_eq!(s.expose(), &bytes[..]);
+                assert_eq!(s.len(), len);
+            }
+            assert_eq!(from_vec.clone(), filled);
+            assert_eq!(Secret::zeroed(len).expose(), vec![0; len]);
+        }
+        assert!(Secret::default().is_empty());
+    }
+
+    #[test]
+    fn secrets_compare_by_length_and_contents() {
+        let a = Secret::from_slice(&[1; 48]);
+        assert_eq!(a, Secret::from_slice(&[1; 48]));
+        assert_ne!(a, Secret::from_slice(&[1; 47]));
+        assert_ne!(a, Secret::from_slice(&[2; 48]));
+        assert_ne!(Secret::from_slice(&[1; 80]), Secret::from_slice(&[1; 81]));
     }
 
     #[test]

@@ -15,10 +15,10 @@ pub fn prf(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], len: u
     // happens for the fixed lengths TLS asks for.
     let out = tls_prf::Secret::new(alg, secret)
         .and_then(|s| s.derive(label, seed, len))
-        .map(|s| s.as_ref().to_vec())
+        .map(|s| Secret::from_slice(s.as_ref()))
         .unwrap_or_default();
     debug_assert_eq!(out.len(), len);
-    Secret::new(out)
+    out
 }
 
 #[cfg(test)]

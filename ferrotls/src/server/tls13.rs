@@ -72,7 +72,7 @@ fn key_exchange(
     share: Option<&KeyShareEntry>,
 ) -> Result<(Option<KeyShareEntry>, Secret), Error> {
     let Some(share) = share else {
-        return Ok((None, Secret::new(vec![0u8; suite.hash.output_len()])));
+        return Ok((None, Secret::zeroed(suite.hash.output_len())));
     };
     let group =
         kx::group(share.group).ok_or(Error::Internal("configured group not implemented"))?;
