@@ -27,6 +27,7 @@ use crate::record::{
     header, read_header, write_header, Header, Record, HEADER_LEN, MAX_FRAGMENT_LEN,
     MAX_TLS12_CIPHERTEXT_LEN, MAX_TLS13_CIPHERTEXT_LEN,
 };
+use crate::session::CertificateChain;
 use crate::suites::tls13_suite;
 
 /// Unread plaintext we buffer before `read_tls` stops reading.
@@ -429,7 +430,7 @@ pub struct Negotiated {
     pub signature_scheme: Option<SignatureScheme>,
     pub alpn: Option<Vec<u8>>,
     pub server_name: Option<DnsName<'static>>,
-    pub peer_certificates: Option<Vec<CertificateDer<'static>>>,
+    pub peer_certificates: Option<CertificateChain>,
     /// The handshake resumed an earlier session (with fresh keys).
     pub resumed: bool,
 }

@@ -294,6 +294,10 @@ impl fmt::Debug for TicketKeys {
     }
 }
 
+/// A server's certificate chain as a client keeps it: shared, not copied,
+/// by the connection that verified it and every session or ticket it left.
+pub type CertificateChain = Arc<[CertificateDer<'static>]>;
+
 /// A TLS 1.3 ticket as the client keeps it (RFC 8446 §4.6.1).
 #[derive(Clone, Debug)]
 pub struct Tls13Ticket {
@@ -304,7 +308,7 @@ pub struct Tls13Ticket {
     /// Seconds the server said the ticket is good for (at most 7 days).
     pub lifetime: u32,
     pub received: UnixTime,
-    pub server_certificates: Vec<CertificateDer<'static>>,
+    pub server_certificates: CertificateChain,
     pub alpn: Option<Vec<u8>>,
 }
 
@@ -318,7 +322,7 @@ pub struct Tls12Session {
     pub master_secret: Secret,
     pub extended_master_secret: bool,
     pub received: UnixTime,
-    pub server_certificates: Vec<CertificateDer<'static>>,
+    pub server_certificates: CertificateChain,
 }
 
 /// Per server name: the TLS 1.3 tickets (each used once) and the latest
@@ -477,7 +481,7 @@ mod tests {
             age_add: 0,
             lifetime: 100,
             received: at(0),
-            server_certificates: vec![],
+            server_certificates: CertificateChain::default(),
             alpn: None,
         };
         for n in 0..3 {
@@ -519,7 +523,7 @@ mod tests {
             master_secret: Secret::from_slice(&[2; 48]),
             extended_master_secret: true,
             received: at(0),
-            server_certificates: vec![],
+            server_certificates: CertificateChain::default(),
         };
         cache.set_tls12_session("a.example", session);
         // Connections to names with nothing cached only look.

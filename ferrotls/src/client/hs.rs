@@ -15,7 +15,7 @@ use crate::msgs::enums::{CipherSuite, ExtensionType, ProtocolVersion, PskKeyExch
 use crate::msgs::extensions::{ClientExtensions, KeyShareEntry, OfferedPsks, ServerExtensions};
 use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload, ServerHello};
 use crate::observe::{Event, KeyExchangeKind};
-use crate::session::{Tls12Session, Tls13Ticket};
+use crate::session::{CertificateChain, Tls12Session, Tls13Ticket};
 use crate::suites::{tls12_suite, tls13_suite, Tls13CipherSuite};
 use crate::tls13::key_schedule::{psk_binder, EarlySecret};
 use crate::transcript::{Transcript, TranscriptBuffer};
@@ -281,12 +281,12 @@ pub(super) fn accept_alpn(
 }
 
 /// Validates the server's chain with the configured verifier, tells the
-/// observer the outcome, and records the chain.
+/// observer the outcome, and records the chain (returned, shared).
 pub(super) fn verify_server_chain(
     cx: &ClientContext,
     common: &mut CommonState,
     certs: &[CertificateDer<'static>],
-) -> Result<(), Error> {
+) -> Result<CertificateChain, Error> {
     // RFC 8446 §4.4.2.4 / RFC 5246 §7.4.2: the server must send a certificate.
     let (end_entity, intermediates) = certs
         .split_first()
@@ -303,8 +303,9 @@ pub(super) fn verify_server_chain(
         result: result.as_ref().map(|_| ()),
     });
     result?;
-    common.negotiated.peer_certificates = Some(certs.to_vec());
-    Ok(())
+    let chain = CertificateChain::from(certs);
+    common.negotiated.peer_certificates = Some(chain.clone());
+    Ok(chain)
 }
 
 /// RFC 8446 §4.2.8: the server's share must answer one of ours; the

@@ -18,7 +18,7 @@ use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion};
 use crate::msgs::handshake::{EcdheParams, HandshakeMessage, HandshakePayload, ServerHello};
 use crate::observe::{Event, KeyExchangeKind, SecretKind};
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
-use crate::session::{ClientSessionCache, Tls12Session, MAX_TICKET_LEN};
+use crate::session::{CertificateChain, ClientSessionCache, Tls12Session, MAX_TICKET_LEN};
 use crate::suites::{tls12_suite, KeyExchange12, Tls12CipherSuite};
 use crate::time::TimeProvider;
 use crate::tls12::key_schedule::{
@@ -230,12 +230,12 @@ struct SessionToSave {
     suite: CipherSuite,
     session_id: Vec<u8>,
     extended_master_secret: bool,
-    server_certificates: Vec<CertificateDer<'static>>,
+    server_certificates: CertificateChain,
     time: Arc<dyn TimeProvider>,
 }
 
 impl SessionToSave {
-    fn new(hs: &Handshake12, server_certificates: Vec<CertificateDer<'static>>) -> Self {
+    fn new(hs: &Handshake12, server_certificates: CertificateChain) -> Self {
         Self {
             cache: hs.cx.config.session_cache.clone(),
             server_name: hs.cx.server_name.to_str().into_owned(),
@@ -280,9 +280,8 @@ impl State for ExpectCertificate {
         let HandshakePayload::Certificate12(certs) = &msg.payload else {
             return Err(inappropriate(&msg, "Certificate"));
         };
-        verify_server_chain(&hs.cx, common, certs)?;
+        let certs = verify_server_chain(&hs.cx, common, certs)?;
         hs.transcript.add(&msg);
-        let certs = certs.clone();
         Ok(match hs.suite.kx {
             KeyExchange12::Ecdhe => Box::new(ExpectServerKeyExchange { hs, certs }),
             KeyExchange12::Rsa => Box::new(ExpectServerHelloDone {
@@ -297,7 +296,7 @@ impl State for ExpectCertificate {
 
 struct ExpectServerKeyExchange {
     hs: Handshake12,
-    certs: Vec<CertificateDer<'static>>,
+    certs: CertificateChain,
 }
 
 impl State for ExpectServerKeyExchange {
@@ -361,7 +360,7 @@ impl State for ExpectServerKeyExchange {
 
 struct ExpectServerHelloDone {
     hs: Handshake12,
-    certs: Vec<CertificateDer<'static>>,
+    certs: CertificateChain,
     server_params: Option<EcdheParams>,
     certificate_requested: bool,
 }

@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use rustls_pki_types::CertificateDer;
-
 use crate::conn::{inappropriate, CommonState, Message, Side, State};
 use crate::crypto::Secret;
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::KeyUpdateRequest;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload, NewSessionTicket13};
 use crate::observe::KeyStage;
-use crate::session::{ClientSessionCache, Tls13Ticket, MAX_TICKET_LEN, MAX_TICKET_LIFETIME};
+use crate::session::{
+    CertificateChain, ClientSessionCache, Tls13Ticket, MAX_TICKET_LEN, MAX_TICKET_LIFETIME,
+};
 use crate::suites::Tls13CipherSuite;
 use crate::time::TimeProvider;
 use crate::tls13::key_schedule::{next_traffic_secret, resumption_psk};
@@ -54,7 +54,7 @@ pub struct TicketSink {
     pub server_name: String,
     pub resumption_master_secret: Secret,
     pub time: Arc<dyn TimeProvider>,
-    pub server_certificates: Vec<CertificateDer<'static>>,
+    pub server_certificates: CertificateChain,
     pub alpn: Option<Vec<u8>>,
 }
 
@@ -62,13 +62,13 @@ impl TicketSink {
     /// RFC 8446 §4.6.1: the ticket's PSK comes from the resumption master
     /// secret and the ticket's nonce. A lifetime of zero means "do not
     /// use"; over 7 days is capped.
-    fn store(&self, suite: &Tls13CipherSuite, nst: &NewSessionTicket13) {
+    fn store(&self, suite: &Tls13CipherSuite, nst: NewSessionTicket13) {
         if nst.lifetime == 0 || nst.ticket.len() > MAX_TICKET_LEN {
             return;
         }
         let ticket = Tls13Ticket {
             suite: suite.suite,
-            ticket: nst.ticket.clone(),
+            ticket: nst.ticket,
             psk: resumption_psk(suite, &self.resumption_master_secret, &nst.nonce),
             age_add: nst.age_add,
             lifetime: nst.lifetime.min(MAX_TICKET_LIFETIME.as_secs() as u32),
@@ -144,9 +144,9 @@ impl State for Traffic13 {
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
         let msg = msg.into_handshake("application data")?;
-        match &msg.payload {
+        match msg.payload {
             HandshakePayload::KeyUpdate(request) => {
-                self.handle_key_update(cx, *request)?;
+                self.handle_key_update(cx, request)?;
                 Ok(self)
             }
             HandshakePayload::NewSessionTicket13(nst) if self.side == Side::Client => {
