@@ -1,7 +1,7 @@
 //! The handshake transcript (RFC 8446 §4.4.1): the running hash of every
 //! handshake message, buffered until the cipher suite names the hash.
 
-use crate::crypto::hash::{HashAlgorithm, HashContext};
+use crate::crypto::hash::{Digest, HashAlgorithm, HashContext};
 use crate::msgs::handshake::HandshakeMessage;
 
 /// Messages kept as bytes before the hash is known (the client's view
@@ -47,14 +47,14 @@ impl Transcript {
 
     /// The hash of everything so far followed by `bytes`, leaving the
     /// transcript as it is (PSK binders cover a truncated ClientHello).
-    pub fn hash_with(&self, bytes: &[u8]) -> Vec<u8> {
+    pub fn hash_with(&self, bytes: &[u8]) -> Digest {
         let mut ctx = self.ctx.clone();
         ctx.update(bytes);
-        ctx.current()
+        ctx.finish()
     }
 
     /// Transcript-Hash of everything added so far.
-    pub fn current(&self) -> Vec<u8> {
+    pub fn current(&self) -> Digest {
         self.ctx.current()
     }
 
@@ -63,7 +63,7 @@ impl Transcript {
     pub fn into_retry(self) -> Self {
         let hash = self.current();
         let mut t = Self::new(self.alg);
-        t.add(&HandshakeMessage::message_hash(hash));
+        t.add(&HandshakeMessage::message_hash(hash.to_vec()));
         t
     }
 }

@@ -174,15 +174,20 @@ impl ServerCertVerifier for WebPkiServerVerifier {
 /// The key both verification caches file an entry under: SHA-256 of a
 /// fixed-width `tag`, then each part prefixed with its length, so no two
 /// different inputs share an encoding.
-fn cache_key<'a>(tag: &[u8], parts: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+fn cache_key<'a>(tag: &[u8], parts: impl IntoIterator<Item = &'a [u8]>) -> CacheKey {
     let mut h = HashAlgorithm::Sha256.start();
     h.update(tag);
     for part in parts {
         h.update(&(part.len() as u64).to_be_bytes());
         h.update(part);
     }
-    h.current()
+    let mut key = [0; 32];
+    key.copy_from_slice(&h.finish());
+    key
 }
+
+/// A SHA-256 output, as `cache_key` makes it.
+type CacheKey = [u8; 32];
 
 /// Certificate signatures that verified, so the same signature by the same
 /// key over the same bytes is not checked twice.
@@ -202,8 +207,8 @@ struct VerifiedSignatures {
 
 #[derive(Default)]
 struct SeenSignatures {
-    set: HashSet<Vec<u8>>,
-    oldest_first: VecDeque<Vec<u8>>,
+    set: HashSet<CacheKey>,
+    oldest_first: VecDeque<CacheKey>,
 }
 
 impl VerifiedSignatures {
@@ -223,18 +228,18 @@ impl VerifiedSignatures {
         })
     }
 
-    fn key(algorithm: usize, public_key: &[u8], message: &[u8], signature: &[u8]) -> Vec<u8> {
+    fn key(algorithm: usize, public_key: &[u8], message: &[u8], signature: &[u8]) -> CacheKey {
         cache_key(
             &(algorithm as u64).to_be_bytes(),
             [public_key, message, signature],
         )
     }
 
-    fn contains(&self, key: &[u8]) -> bool {
+    fn contains(&self, key: &CacheKey) -> bool {
         self.seen.lock().is_ok_and(|seen| seen.set.contains(key))
     }
 
-    fn insert(&self, key: Vec<u8>) {
+    fn insert(&self, key: CacheKey) {
         let Ok(mut seen) = self.seen.lock() else {
             return;
         };
@@ -247,7 +252,7 @@ impl VerifiedSignatures {
             };
             seen.set.remove(&oldest);
         }
-        seen.set.insert(key.clone());
+        seen.set.insert(key);
         seen.oldest_first.push_back(key);
     }
 
@@ -337,7 +342,7 @@ pub struct CachingVerifier {
 }
 
 struct CachedChain {
-    key: Vec<u8>,
+    key: CacheKey,
     /// Seconds since the epoch: the verification holds for `from..until`.
     from: u64,
     until: u64,
@@ -358,7 +363,7 @@ impl CachingVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-    ) -> Vec<u8> {
+    ) -> CacheKey {
         // A DNS name and an IP address are told apart, not just spelt.
         let kind: &[u8] = match server_name {
             ServerName::IpAddress(_) => b"ip",
@@ -371,11 +376,11 @@ impl CachingVerifier {
         cache_key(kind, parts)
     }
 
-    fn hit(&self, key: &[u8], now: u64) -> bool {
+    fn hit(&self, key: &CacheKey, now: u64) -> bool {
         self.entries.lock().is_ok_and(|entries| {
             entries
                 .iter()
-                .any(|e| e.key == key && e.from <= now && now < e.until)
+                .any(|e| e.key == *key && e.from <= now && now < e.until)
         })
     }
 

@@ -23,14 +23,14 @@ impl HashAlgorithm {
         }
     }
 
-    pub fn hash(self, data: &[u8]) -> Vec<u8> {
-        digest::digest(self.digest_alg(), data).as_ref().to_vec()
+    pub fn hash(self, data: &[u8]) -> Digest {
+        Digest(digest::digest(self.digest_alg(), data))
     }
 
     /// Hash(""), which the key schedule uses often: computed once.
     pub fn empty_hash(self) -> &'static [u8] {
-        static SHA256: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-        static SHA384: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        static SHA256: std::sync::OnceLock<Digest> = std::sync::OnceLock::new();
+        static SHA384: std::sync::OnceLock<Digest> = std::sync::OnceLock::new();
         let cell = match self {
             Self::Sha256 => &SHA256,
             Self::Sha384 => &SHA384,
@@ -50,6 +50,33 @@ impl HashAlgorithm {
     }
 }
 
+/// A hash output, held inline (no allocation); reads as a byte slice.
+#[derive(Clone, Copy)]
+pub struct Digest(digest::Digest);
+
+impl core::ops::Deref for Digest {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.0.as_ref()
+    }
+}
+
+impl AsRef<[u8]> for Digest {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl core::fmt::Debug for Digest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for b in self.iter() {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
 /// A running hash that can be forked to read intermediate values.
 #[derive(Clone)]
 pub struct HashContext(digest::Context);
@@ -60,8 +87,13 @@ impl HashContext {
     }
 
     /// The hash of everything so far, leaving the context running.
-    pub fn current(&self) -> Vec<u8> {
-        self.0.clone().finish().as_ref().to_vec()
+    pub fn current(&self) -> Digest {
+        self.clone().finish()
+    }
+
+    /// The hash of everything, ending the context.
+    pub fn finish(self) -> Digest {
+        Digest(self.0.finish())
     }
 }
 
@@ -74,8 +106,8 @@ mod tests {
         let h = HashAlgorithm::Sha256.hash(b"");
         assert_eq!(h[..4], [0xe3, 0xb0, 0xc4, 0x42]);
         let mut ctx = HashAlgorithm::Sha256.start();
-        assert_eq!(ctx.current(), h);
+        assert_eq!(*ctx.current(), h[..]);
         ctx.update(b"abc");
-        assert_eq!(ctx.current(), HashAlgorithm::Sha256.hash(b"abc"));
+        assert_eq!(*ctx.current(), HashAlgorithm::Sha256.hash(b"abc")[..]);
     }
 }

@@ -10,7 +10,7 @@ use super::key_schedule::{
 };
 use crate::codec::{LengthPrefix, Reader};
 use crate::crypto::aead::{AeadAlgorithm, AeadKey, NONCE_LEN};
-use crate::crypto::hash::HashAlgorithm;
+use crate::crypto::hash::{Digest, HashAlgorithm};
 use crate::crypto::Secret;
 use crate::msgs::enums::{
     CipherSuite, ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion,
@@ -58,13 +58,13 @@ fn check(what: &str, got: &[u8], want: &str) {
 /// computed from the trace's message bytes.
 struct Transcript {
     /// ClientHello..ServerHello.
-    hello: Vec<u8>,
+    hello: Digest,
     /// ClientHello..CertificateVerify (what the server Finished covers).
-    through_certificate_verify: Vec<u8>,
+    through_certificate_verify: Digest,
     /// ClientHello..server Finished.
-    through_server_finished: Vec<u8>,
+    through_server_finished: Digest,
     /// ClientHello..client Finished.
-    through_client_finished: Vec<u8>,
+    through_client_finished: Digest,
 }
 
 fn transcript() -> Transcript {
