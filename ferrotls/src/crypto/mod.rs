@@ -21,9 +21,11 @@ use zeroize::{Zeroize, Zeroizing};
 
 /// Secrets up to this many bytes are kept inline, so deriving one
 /// allocates nothing: every hash output (SHA-384's 48 bytes), traffic key,
-/// IV, TLS 1.2 master secret and shared secret (X25519MLKEM768's 64 bytes)
-/// fits. Longer ones (a TLS 1.2 key block, say) live on the heap.
-const INLINE_SECRET_LEN: usize = 64;
+/// IV, TLS 1.2 master secret and ECDH shared secret fits. Longer ones (a
+/// TLS 1.2 key block, X25519MLKEM768's 64-byte shared secret) live on the
+/// heap. At 48 a `Secret` is 56 bytes, what a 32-byte secret took as a
+/// `Vec` and its allocation, so an idle connection holds no more.
+const INLINE_SECRET_LEN: usize = 48;
 
 /// Secret bytes: never printed, zeroized on drop, compared in constant time.
 #[derive(Clone)]
@@ -136,6 +138,11 @@ mod tests {
         let s = Secret::from_slice(b"hunter2");
         assert_eq!(format!("{s:?}"), "Secret(7 bytes, redacted)");
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn an_inline_secret_is_no_bigger_than_a_vec_and_its_bytes() {
+        assert!(core::mem::size_of::<Secret>() <= 56);
     }
 
     #[test]
