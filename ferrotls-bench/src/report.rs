@@ -23,7 +23,12 @@ impl Section {
             }
             Self::ResumedHandshakes => "resumed handshakes (ECDSA-P256, x25519, AES-128-GCM)",
             Self::RawAead => "raw aws-lc-rs AEAD on 16 KiB records (the limit for bulk)",
-            Self::Bulk => "bulk: server sends to client in 1 MiB writes (ECDSA-P256, x25519)",
+            Self::Bulk => {
+                "bulk: server sends to client in 1 MiB writes (ECDSA-P256, x25519). Buffered: send \
+                 = writer() calls, as rustls-bench counts it, send+write_tls adds the copy out, recv \
+                 = read_tls + process_new_packets + reader(). In-place: seal/open in the caller's \
+                 buffer (rustls: its unbuffered API)"
+            }
             Self::Memory => {
                 "memory: idle pairs after a 1 KiB exchange; bytes = Rust heap (counting \
                  allocator), malloc = all malloc use incl. aws-lc's C allocations"

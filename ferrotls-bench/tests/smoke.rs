@@ -72,6 +72,37 @@ fn every_scenario_yields_positive_rows_for_both_implementations() {
     }
 }
 
+/// Buffered bulk: "send" is the `writer()` time alone (rustls-bench's
+/// accounting) and "send+write_tls" adds the copy out, so it can only be
+/// slower; in-place rows have no `write_tls` to add.
+#[test]
+fn buffered_bulk_shows_send_with_and_without_write_tls() {
+    let _serial = serial();
+    let mut bench = Bench::new(Sizes::minimal(), Clock::Wall);
+    let value = |rows: &[ferrotls_bench::Row], suffix: &str, imp: &str| {
+        let row = rows
+            .iter()
+            .find(|r| r.scenario.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} row"));
+        match row.results.iter().find(|(n, _)| *n == imp) {
+            Some((_, Measure::Value(v))) => *v,
+            other => panic!("{suffix} / {imp}: {other:?}"),
+        }
+    };
+    let buffered = bench.run_scenario(&Scenario::Bulk(tls13_full())).unwrap();
+    let names: Vec<String> = buffered.iter().map(|r| r.scenario.clone()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    for imp in ["ferrotls", "rustls"] {
+        let send = value(&buffered, " send", imp);
+        let with_copy = value(&buffered, " send+write_tls", imp);
+        assert!(with_copy < send, "{imp}: {with_copy} vs {send}");
+    }
+    let in_place = bench
+        .run_scenario(&Scenario::BulkInPlace(tls13_full()))
+        .unwrap();
+    assert!(in_place.iter().all(|r| !r.scenario.contains("write_tls")));
+}
+
 #[test]
 fn handshake_kind_check_accepts_only_the_expected_kind() {
     let _serial = serial();
