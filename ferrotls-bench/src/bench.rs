@@ -466,6 +466,21 @@ pub struct RawAeadTotals {
     pub open: Meter,
 }
 
+impl RawAeadTotals {
+    pub fn add(&mut self, other: &Self) {
+        self.bytes += other.bytes;
+        self.seal.add(&other.seal);
+        self.open.add(&other.open);
+    }
+
+    /// Seal and open speeds, MB/s (None before any bytes were measured).
+    pub fn speeds(&self, mb: f64) -> Option<(f64, f64)> {
+        let mbs = self.bytes as f64 / mb;
+        (self.bytes > 0 && self.seal.secs > 0.0 && self.open.secs > 0.0)
+            .then(|| (mbs / self.seal.secs, mbs / self.open.secs))
+    }
+}
+
 pub const RAW_RECORD: usize = 16 * 1024;
 
 pub fn bench_raw_aead(

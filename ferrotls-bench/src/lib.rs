@@ -16,6 +16,9 @@
 //! - Bulk: 1 GiB in 1 MiB writes per suite, server to client: send MB/s
 //!   from the sender's time, recv MB/s from the receiver's; beside them
 //!   the raw aws-lc-rs AEAD speed on 16 KiB records, which is the limit.
+//!   Each bulk row's "% of raw" uses the raw speed measured again in the
+//!   same alternating slices as that row (the target column shows it),
+//!   so a machine whose speed drifts during the run does not skew it.
 //!   Buffered rows go through `writer()`/`write_tls` and
 //!   `read_tls`/`reader()`, which copy. As in rustls-bench, "send" times
 //!   the `writer()` calls (protecting the records) and "recv" times
@@ -701,35 +704,51 @@ impl Bench {
         let slices = self.sizes.slices.min(writes).max(1);
         let per_slice = writes.div_ceil(slices);
         let clock = self.clock;
+        let bulk_part = |which: Which| match which {
+            Which::Ferrotls => {
+                let cfg = ferro.as_ref().map_err(Clone::clone)?;
+                match api {
+                    Api::Buffered => {
+                        bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
+                    }
+                    Api::InPlace => {
+                        in_place::ferrotls_bulk(cfg, &expected, write, per_slice, clock)
+                    }
+                }
+            }
+            Which::Rustls => {
+                let cfg = rust.as_ref().map_err(Clone::clone)?;
+                match api {
+                    Api::Buffered => {
+                        bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
+                    }
+                    Api::InPlace => in_place::rustls_bulk(cfg, &expected, write, per_slice, clock),
+                }
+            }
+        };
+        // The limit is measured again in the same slices, right after the
+        // first implementation's share: a machine that speeds up or slows
+        // down during the run moves the limit and the rows alike.
+        let aead = Aead::of(s.suite);
+        let first = self.impls.first().copied();
+        let mut raw_here = bench::RawAeadTotals::default();
         let results = self.alternate(
             slices,
-            |which, _| match which {
-                Which::Ferrotls => {
-                    let cfg = ferro.as_ref().map_err(Clone::clone)?;
-                    match api {
-                        Api::Buffered => {
-                            bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
-                        }
-                        Api::InPlace => {
-                            in_place::ferrotls_bulk(cfg, &expected, write, per_slice, clock)
-                        }
-                    }
+            |which, _| {
+                let part = bulk_part(which);
+                if let (Some(a), true) = (aead, Some(which) == first) {
+                    let bytes = per_slice * write as u64;
+                    let raw = bench::bench_raw_aead(a.algorithm(), bytes, clock)
+                        .map_err(|e| format!("raw AEAD: {e}"))?;
+                    raw_here.add(&raw);
                 }
-                Which::Rustls => {
-                    let cfg = rust.as_ref().map_err(Clone::clone)?;
-                    match api {
-                        Api::Buffered => {
-                            bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
-                        }
-                        Api::InPlace => {
-                            in_place::rustls_bulk(cfg, &expected, write, per_slice, clock)
-                        }
-                    }
-                }
+                part
             },
             bench::BulkTotals::add,
         );
-        let raw = Aead::of(s.suite).and_then(|a| self.raw.get(&a).copied());
+        let raw = raw_here
+            .speeds(MB)
+            .or_else(|| aead.and_then(|a| self.raw.get(&a).copied()));
         let target = |limit: Option<f64>| match limit {
             Some(raw) => Target::FractionOfRaw {
                 raw,

@@ -113,9 +113,11 @@ impl Row {
                 let f = self.get("ferrotls").and_then(Measure::value);
                 Some((
                     match f {
-                        Some(f) => {
-                            format!(">={:.0}% raw: {:.0}%", fraction * 100.0, f / raw * 100.0)
-                        }
+                        Some(f) => format!(
+                            ">={:.0}% of raw {raw:.0}: {:.0}%",
+                            fraction * 100.0,
+                            f / raw * 100.0
+                        ),
                         None => format!(">={:.0}% raw", fraction * 100.0),
                     },
                     f.map(|f| f >= raw * fraction),
