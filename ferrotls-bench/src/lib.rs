@@ -101,6 +101,11 @@ pub struct Args {
     /// Connection pairs in the memory scenarios (default 500; 100 with --quick).
     #[arg(long, value_name = "N")]
     pub memory_pairs: Option<usize>,
+    /// Timed scenarios are cut into this many slices, the implementations
+    /// taking turns, so a slow phase of a noisy machine hits both (default
+    /// 16; 2 with --quick).
+    #[arg(long, value_name = "N")]
+    pub slices: Option<u64>,
     /// Also reports heap allocations per handshake, per side.
     #[arg(long)]
     pub allocs: bool,
@@ -173,7 +178,7 @@ impl Sizes {
             bulk_write: 1 << 20,
             bulk_read: 16 << 10,
             memory_pairs: 500,
-            slices: 4,
+            slices: 16,
         }
     }
 
@@ -220,6 +225,9 @@ impl Sizes {
         s.bulk_read = args.read_size.max(1);
         if let Some(n) = args.memory_pairs {
             s.memory_pairs = n.max(1);
+        }
+        if let Some(n) = args.slices {
+            s.slices = n.max(1);
         }
         s
     }
