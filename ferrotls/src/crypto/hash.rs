@@ -2,6 +2,9 @@
 
 use aws_lc_rs::digest;
 
+/// The longest output of a `HashAlgorithm` (SHA-384).
+pub const MAX_HASH_LEN: usize = 48;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HashAlgorithm {
     Sha256,
@@ -100,6 +103,14 @@ impl HashContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_hash_len_holds_every_output() {
+        for alg in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+            assert!(alg.output_len() <= MAX_HASH_LEN);
+            assert_eq!(alg.hash(b"").len(), alg.output_len());
+        }
+    }
 
     #[test]
     fn empty_sha256() {

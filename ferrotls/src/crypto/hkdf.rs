@@ -52,12 +52,18 @@ impl hkdf::KeyType for Len {
 
 /// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3), `info` given in parts.
 pub fn expand(alg: HashAlgorithm, prk: &[u8], info: &[&[u8]], len: usize) -> Secret {
+    Secret::filled(len, |out| expand_into(alg, prk, info, out))
+}
+
+/// HKDF-Expand into `out` (L = its length), for output used on the spot:
+/// a write IV, or a key the caller wipes.
+pub fn expand_into(alg: HashAlgorithm, prk: &[u8], info: &[&[u8]], out: &mut [u8]) {
     let prk = hkdf::Prk::new_less_safe(hkdf_alg(alg), prk);
-    Secret::filled(len, |out| {
-        // Only fails when len > 255 * HashLen, which our callers never ask for.
-        let filled = prk.expand(info, Len(len)).and_then(|okm| okm.fill(out));
-        debug_assert!(filled.is_ok());
-    })
+    // Only fails when L > 255 * HashLen, which our callers never ask for.
+    let filled = prk
+        .expand(info, Len(out.len()))
+        .and_then(|okm| okm.fill(out));
+    debug_assert!(filled.is_ok());
 }
 
 #[cfg(test)]

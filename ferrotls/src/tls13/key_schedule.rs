@@ -15,7 +15,9 @@
 use crate::crypto::aead::NONCE_LEN;
 use std::sync::OnceLock;
 
-use crate::crypto::hash::HashAlgorithm;
+use zeroize::Zeroizing;
+
+use crate::crypto::hash::{HashAlgorithm, MAX_HASH_LEN};
 use crate::crypto::hkdf;
 use crate::crypto::Secret;
 use crate::suites::Tls13CipherSuite;
@@ -28,7 +30,20 @@ pub fn hkdf_expand_label(
     context: &[u8],
     len: usize,
 ) -> Secret {
-    let out_len = (len as u16).to_be_bytes();
+    Secret::filled(len, |out| {
+        hkdf_expand_label_into(hash, secret, label, context, out)
+    })
+}
+
+/// HKDF-Expand-Label with Length = `out.len()`, written into `out`.
+fn hkdf_expand_label_into(
+    hash: HashAlgorithm,
+    secret: &[u8],
+    label: &[u8],
+    context: &[u8],
+    out: &mut [u8],
+) {
+    let out_len = (out.len() as u16).to_be_bytes();
     let label_len = [(6 + label.len()) as u8];
     let context_len = [context.len() as u8];
     let info: [&[u8]; 6] = [
@@ -39,7 +54,7 @@ pub fn hkdf_expand_label(
         &context_len,
         context,
     ];
-    hkdf::expand(hash, secret, &info, len)
+    hkdf::expand_into(hash, secret, &info, out)
 }
 
 /// RFC 8446 §7.1 Derive-Secret(Secret, Label, Messages), given the
@@ -232,9 +247,8 @@ impl TrafficKeys {
             &[],
             suite.aead.key_len(),
         );
-        let iv_secret = hkdf_expand_label(h, traffic_secret.expose(), b"iv", &[], NONCE_LEN);
         let mut iv = [0u8; NONCE_LEN];
-        iv.copy_from_slice(iv_secret.expose());
+        hkdf_expand_label_into(h, traffic_secret.expose(), b"iv", &[], &mut iv);
         Self { key, iv }
     }
 }
@@ -246,8 +260,11 @@ pub fn finished_verify_data(
     transcript_hash: &[u8],
 ) -> Vec<u8> {
     let h = suite.hash;
-    let finished_key = hkdf_expand_label(h, base_key.expose(), b"finished", &[], h.output_len());
-    hkdf::hmac(h, finished_key.expose(), &[transcript_hash])
+    // Used here and wiped on return, never moved.
+    let mut buf = Zeroizing::new([0u8; MAX_HASH_LEN]);
+    let finished_key = &mut buf[..h.output_len()];
+    hkdf_expand_label_into(h, base_key.expose(), b"finished", &[], finished_key);
+    hkdf::hmac(h, finished_key, &[transcript_hash])
 }
 
 /// RFC 8446 §4.6.1: the PSK a NewSessionTicket stands for.
