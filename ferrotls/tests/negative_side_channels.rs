@@ -46,12 +46,12 @@ impl Observer for SecretCatcher {
             Event::TrafficKey { key, .. } => s.push(key.expose().to_vec()),
             Event::SessionKeys(keys) => {
                 for k in [
-                    &keys.client_write_mac_key,
-                    &keys.server_write_mac_key,
-                    &keys.client_write_key,
-                    &keys.server_write_key,
+                    keys.client_write_mac_key(),
+                    keys.server_write_mac_key(),
+                    keys.client_write_key(),
+                    keys.server_write_key(),
                 ] {
-                    s.push(k.expose().to_vec());
+                    s.push(k.to_vec());
                 }
                 self.debug.lock().unwrap().push(format!("{keys:?}"));
             }

@@ -26,9 +26,9 @@ impl Observer for Recorder {
             Event::Secret { kind, value } => format!("secret {} {}", kind.name(), value.len()),
             Event::SessionKeys(keys) => format!(
                 "session keys mac={} key={} iv={}",
-                keys.client_write_mac_key.len(),
-                keys.client_write_key.len(),
-                keys.client_write_iv.len()
+                keys.client_write_mac_key().len(),
+                keys.client_write_key().len(),
+                keys.client_write_iv().len()
             ),
             Event::TrafficKey {
                 stage, writer, key, ..

@@ -56,7 +56,7 @@ struct WriteKeys(Mutex<Vec<u8>>);
 impl ferrotls::observe::Observer for WriteKeys {
     fn event(&self, event: &ferrotls::observe::Event<'_>) {
         if let ferrotls::observe::Event::SessionKeys(keys) = event {
-            *self.0.lock().unwrap() = keys.client_write_key.expose().to_vec();
+            *self.0.lock().unwrap() = keys.client_write_key().to_vec();
         }
     }
     fn wants_secrets(&self) -> bool {

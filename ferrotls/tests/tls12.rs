@@ -264,14 +264,14 @@ impl ferrotls::observe::Observer for Keys {
     fn event(&self, event: &ferrotls::observe::Event<'_>) {
         if let ferrotls::observe::Event::SessionKeys(k) = event {
             let keys = [
-                &k.client_write_mac_key,
-                &k.server_write_mac_key,
-                &k.client_write_key,
-                &k.server_write_key,
-                &k.client_write_iv,
-                &k.server_write_iv,
+                k.client_write_mac_key(),
+                k.server_write_mac_key(),
+                k.client_write_key(),
+                k.server_write_key(),
+                k.client_write_iv(),
+                k.server_write_iv(),
             ];
-            *self.0.lock().unwrap() = Some(keys.map(|s| s.expose().to_vec()));
+            *self.0.lock().unwrap() = Some(keys.map(<[u8]>::to_vec));
         }
     }
     fn wants_secrets(&self) -> bool {
@@ -283,7 +283,6 @@ impl ferrotls::observe::Observer for Keys {
 /// no_renegotiation warning and the connection carries on.
 #[test]
 fn renegotiation_is_refused_with_a_warning_and_the_connection_continues() {
-    use ferrotls::crypto::Secret;
     use ferrotls::msgs::enums::ContentType;
     use ferrotls::record::protect12::protection;
     use ferrotls::record::Record;
@@ -298,9 +297,8 @@ fn renegotiation_is_refused_with_a_warning_and_the_connection_continues() {
     handshake(&mut c, &mut s).unwrap();
     let k = keys.0.lock().unwrap().clone().unwrap();
     let bulk = ferrotls::suites::ECDHE_ECDSA_AES128_GCM.bulk;
-    let secret = |b: &Vec<u8>| Secret::from_slice(b);
-    let server_writes = protection(bulk, &secret(&k[1]), &secret(&k[3]), &secret(&k[5])).unwrap();
-    let client_writes = protection(bulk, &secret(&k[0]), &secret(&k[2]), &secret(&k[4])).unwrap();
+    let server_writes = protection(bulk, &k[1], &k[3], &k[5]).unwrap();
+    let client_writes = protection(bulk, &k[0], &k[2], &k[4]).unwrap();
 
     // The server's Finished was its record 0; a HelloRequest as record 1.
     let hello_request = HandshakeMessage::build(HandshakePayload::HelloRequest).encoding;

@@ -26,12 +26,12 @@ pub struct Keys12 {
 impl From<&SessionKeys> for Keys12 {
     fn from(k: &SessionKeys) -> Self {
         Self {
-            client_write_mac_key: k.client_write_mac_key.clone(),
-            server_write_mac_key: k.server_write_mac_key.clone(),
-            client_write_key: k.client_write_key.clone(),
-            server_write_key: k.server_write_key.clone(),
-            client_write_iv: k.client_write_iv.clone(),
-            server_write_iv: k.server_write_iv.clone(),
+            client_write_mac_key: Secret::from_slice(k.client_write_mac_key()),
+            server_write_mac_key: Secret::from_slice(k.server_write_mac_key()),
+            client_write_key: Secret::from_slice(k.client_write_key()),
+            server_write_key: Secret::from_slice(k.server_write_key()),
+            client_write_iv: Secret::from_slice(k.client_write_iv()),
+            server_write_iv: Secret::from_slice(k.server_write_iv()),
         }
     }
 }

@@ -7,18 +7,22 @@ use super::Secret;
 
 /// PRF(secret, label, seed) truncated to `len` bytes.
 pub fn prf(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Secret {
+    Secret::filled(len, |out| prf_into(hash, secret, label, seed, out))
+}
+
+/// PRF(secret, label, seed) into `out`, as many bytes as it holds.
+pub fn prf_into(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8]) {
     let alg = match hash {
         HashAlgorithm::Sha256 => &tls_prf::P_SHA256,
         HashAlgorithm::Sha384 => &tls_prf::P_SHA384,
     };
     // aws-lc refuses only empty outputs and unknown digests; neither
     // happens for the fixed lengths TLS asks for.
-    let out = tls_prf::Secret::new(alg, secret)
-        .and_then(|s| s.derive(label, seed, len))
-        .map(|s| Secret::from_slice(s.as_ref()))
-        .unwrap_or_default();
-    debug_assert_eq!(out.len(), len);
-    out
+    let derived = tls_prf::Secret::new(alg, secret).and_then(|s| s.derive(label, seed, out.len()));
+    match derived {
+        Ok(derived) if derived.as_ref().len() == out.len() => out.copy_from_slice(derived.as_ref()),
+        _ => debug_assert!(false, "TLS PRF failed"),
+    }
 }
 
 #[cfg(test)]

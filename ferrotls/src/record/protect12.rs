@@ -7,8 +7,8 @@ use super::protect::{RecordDecrypter, RecordEncrypter};
 use super::{header, HEADER_LEN, MAX_FRAGMENT_LEN};
 use crate::crypto::aead::{AeadAlgorithm, AeadKey, NONCE_LEN, TAG_LEN};
 use crate::crypto::cbc::{AesCbcKey, MacAlgorithm, MacKey, AES_BLOCK_LEN};
+use crate::crypto::ct_eq;
 use crate::crypto::rand::{RandomSource, SystemRandom};
-use crate::crypto::{ct_eq, Secret};
 use crate::error::Error;
 use crate::msgs::enums::{ContentType, ProtocolVersion};
 use crate::suites::Bulk12;
@@ -28,23 +28,26 @@ fn aad(seq: u64, typ: ContentType, len: usize) -> [u8; 13] {
 /// One direction's protection, built from that direction's session keys.
 pub fn protection(
     bulk: Bulk12,
-    mac_key: &Secret,
-    key: &Secret,
-    iv: &Secret,
+    mac_key: &[u8],
+    key: &[u8],
+    iv: &[u8],
 ) -> Result<Box<dyn Protection12>, Error> {
     Ok(match bulk {
         Bulk12::Aead(alg) => {
             let mut fixed = [0u8; NONCE_LEN];
-            fixed[..iv.len()].copy_from_slice(iv.expose());
+            fixed
+                .get_mut(..iv.len())
+                .ok_or(Error::Internal("TLS 1.2 IV too long"))?
+                .copy_from_slice(iv);
             Box::new(Aead12 {
                 alg,
-                key: AeadKey::new(alg, key.expose())?,
+                key: AeadKey::new(alg, key)?,
                 iv: fixed,
             })
         }
         Bulk12::Cbc { mac, .. } => Box::new(CbcEtm {
-            key: AesCbcKey::new(key.expose())?,
-            mac: MacKey::new(mac, mac_key.expose()),
+            key: AesCbcKey::new(key)?,
+            mac: MacKey::new(mac, mac_key),
             mac_alg: mac,
         }),
     })
@@ -321,9 +324,9 @@ mod tests {
             &ECDHE_RSA_AES256_CBC_SHA384,
         ] {
             let b = suite.bulk;
-            let mk = Secret::from_slice(&vec![1; b.mac_key_len()]);
-            let k = Secret::from_slice(&vec![2; b.enc_key_len()]);
-            let iv = Secret::from_slice(&vec![3; b.fixed_iv_len()]);
+            let mk = vec![1; b.mac_key_len()];
+            let k = vec![2; b.enc_key_len()];
+            let iv = vec![3; b.fixed_iv_len()];
             let p = protection(b, &mk, &k, &iv).unwrap();
             for len in [0usize, 1, 15, 16, 17, 1000] {
                 let plain = vec![0xab; len];

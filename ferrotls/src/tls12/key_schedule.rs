@@ -7,7 +7,7 @@
 //!           ‖ server write key ‖ client write IV ‖ server write IV
 //! ```
 
-use crate::crypto::prf::prf;
+use crate::crypto::prf::{prf, prf_into};
 use crate::crypto::Secret;
 use crate::suites::Tls12CipherSuite;
 
@@ -71,40 +71,32 @@ impl MasterSecret12 {
         let bulk = self.suite.bulk;
         let (mac, enc, iv) = (bulk.mac_key_len(), bulk.enc_key_len(), bulk.fixed_iv_len());
         let seed = [&server_random[..], &client_random[..]].concat();
-        let block = prf(
+        let key_block = prf(
             self.suite.hash,
             self.secret.expose(),
             b"key expansion",
             &seed,
             2 * (mac + enc + iv),
         );
-        let mut rest = block.expose();
-        let mut cut = |n: usize| {
-            let (head, tail) = rest.split_at(n);
-            rest = tail;
-            Secret::from_slice(head)
-        };
         SessionKeys {
-            client_write_mac_key: cut(mac),
-            server_write_mac_key: cut(mac),
-            client_write_key: cut(enc),
-            server_write_key: cut(enc),
-            client_write_iv: cut(iv),
-            server_write_iv: cut(iv),
+            key_block,
+            mac,
+            enc,
+            iv,
         }
     }
 
     /// RFC 5246 §7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages)).
     pub fn verify_data(&self, label: &[u8], handshake_hash: &[u8]) -> Vec<u8> {
-        prf(
+        let mut verify_data = vec![0; VERIFY_DATA_LEN];
+        prf_into(
             self.suite.hash,
             self.secret.expose(),
             label,
             handshake_hash,
-            VERIFY_DATA_LEN,
-        )
-        .expose()
-        .to_vec()
+            &mut verify_data,
+        );
+        verify_data
     }
 }
 
@@ -114,14 +106,53 @@ pub const SERVER_FINISHED_LABEL: &[u8] = b"server finished";
 /// The session keys of TLS 1.2: one MAC key, write key and IV per
 /// direction. MAC keys are empty for AEAD suites (the cipher
 /// authenticates), IVs are empty for CBC suites (each record carries one).
+/// They are read where they lie in the key block (RFC 5246 §6.3), which
+/// is kept whole.
 #[derive(Debug)]
 pub struct SessionKeys {
-    pub client_write_mac_key: Secret,
-    pub server_write_mac_key: Secret,
-    pub client_write_key: Secret,
-    pub server_write_key: Secret,
-    pub client_write_iv: Secret,
-    pub server_write_iv: Secret,
+    key_block: Secret,
+    mac: usize,
+    enc: usize,
+    iv: usize,
+}
+
+impl SessionKeys {
+    /// `n`-byte piece `index` of the key block: client_write_MAC_key,
+    /// server_write_MAC_key, client_write_key, server_write_key,
+    /// client_write_IV, server_write_IV, in that order.
+    fn piece(&self, index: usize) -> &[u8] {
+        let (mac, enc, iv) = (self.mac, self.enc, self.iv);
+        let (start, len) = match index {
+            0 | 1 => (index * mac, mac),
+            2 | 3 => (2 * mac + (index - 2) * enc, enc),
+            _ => (2 * (mac + enc) + (index - 4) * iv, iv),
+        };
+        &self.key_block.expose()[start..start + len]
+    }
+
+    pub fn client_write_mac_key(&self) -> &[u8] {
+        self.piece(0)
+    }
+
+    pub fn server_write_mac_key(&self) -> &[u8] {
+        self.piece(1)
+    }
+
+    pub fn client_write_key(&self) -> &[u8] {
+        self.piece(2)
+    }
+
+    pub fn server_write_key(&self) -> &[u8] {
+        self.piece(3)
+    }
+
+    pub fn client_write_iv(&self) -> &[u8] {
+        self.piece(4)
+    }
+
+    pub fn server_write_iv(&self) -> &[u8] {
+        self.piece(5)
+    }
 }
 
 #[cfg(test)]
@@ -151,11 +182,11 @@ mod tests {
             72,
         );
         let b = block.expose();
-        assert_eq!(keys.client_write_mac_key.expose(), &b[..20]);
-        assert_eq!(keys.server_write_mac_key.expose(), &b[20..40]);
-        assert_eq!(keys.client_write_key.expose(), &b[40..56]);
-        assert_eq!(keys.server_write_key.expose(), &b[56..72]);
-        assert!(keys.client_write_iv.is_empty() && keys.server_write_iv.is_empty());
+        assert_eq!(keys.client_write_mac_key(), &b[..20]);
+        assert_eq!(keys.server_write_mac_key(), &b[20..40]);
+        assert_eq!(keys.client_write_key(), &b[40..56]);
+        assert_eq!(keys.server_write_key(), &b[56..72]);
+        assert!(keys.client_write_iv().is_empty() && keys.server_write_iv().is_empty());
 
         let gcm = MasterSecret12::derive(
             &ECDHE_RSA_AES128_GCM,
@@ -163,9 +194,26 @@ mod tests {
             MasterSecretSeed::SessionHash(&[9; 32]),
         );
         let keys = gcm.session_keys(&cr, &sr);
-        assert!(keys.client_write_mac_key.is_empty());
+        let block = prf(
+            crate::crypto::hash::HashAlgorithm::Sha256,
+            gcm.secret().expose(),
+            b"key expansion",
+            &[sr, cr].concat(),
+            40,
+        );
+        let pieces = [
+            keys.client_write_mac_key(),
+            keys.server_write_mac_key(),
+            keys.client_write_key(),
+            keys.server_write_key(),
+            keys.client_write_iv(),
+            keys.server_write_iv(),
+        ];
+        assert_eq!(pieces.concat(), block.expose());
+        assert_eq!(keys.server_write_iv(), &block.expose()[36..40]);
+        assert!(keys.client_write_mac_key().is_empty());
         assert_eq!(
-            (keys.client_write_key.len(), keys.client_write_iv.len()),
+            (keys.client_write_key().len(), keys.client_write_iv().len()),
             (16, 4)
         );
         let chacha = MasterSecret12::derive(
@@ -173,7 +221,7 @@ mod tests {
             &pms,
             MasterSecretSeed::SessionHash(&[9; 32]),
         );
-        assert_eq!(chacha.session_keys(&cr, &sr).server_write_iv.len(), 12);
+        assert_eq!(chacha.session_keys(&cr, &sr).server_write_iv().len(), 12);
         // Extended and classic master secrets differ for the same pre-master.
         assert_ne!(gcm.secret(), ms.secret());
     }

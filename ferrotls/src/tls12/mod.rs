@@ -27,17 +27,17 @@ impl DirectionalProtection {
         let client = || {
             protection(
                 suite.bulk,
-                &keys.client_write_mac_key,
-                &keys.client_write_key,
-                &keys.client_write_iv,
+                keys.client_write_mac_key(),
+                keys.client_write_key(),
+                keys.client_write_iv(),
             )
         };
         let server = || {
             protection(
                 suite.bulk,
-                &keys.server_write_mac_key,
-                &keys.server_write_key,
-                &keys.server_write_iv,
+                keys.server_write_mac_key(),
+                keys.server_write_key(),
+                keys.server_write_iv(),
             )
         };
         let (ours, theirs) = match side {

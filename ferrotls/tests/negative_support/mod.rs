@@ -600,7 +600,8 @@ impl Tap12 {
             if mac_key.len() != bulk.mac_key_len() {
                 return None;
             }
-            self.prot = Some(protection(bulk, &mac_key, &key, &iv).unwrap());
+            self.prot =
+                Some(protection(bulk, mac_key.expose(), key.expose(), iv.expose()).unwrap());
         }
         self.prot.as_deref()
     }
