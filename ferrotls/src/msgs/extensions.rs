@@ -27,8 +27,9 @@ pub(crate) enum SeenTypes {
 impl SeenTypes {
     const LIST_MAX: usize = 64;
 
-    pub(crate) fn new() -> Self {
-        Self::List(Vec::new())
+    /// Room for `expected` types: allocated once for a typical block.
+    pub(crate) fn with_capacity(expected: usize) -> Self {
+        Self::List(Vec::with_capacity(expected))
     }
 
     /// Records `typ`; false if it was seen before.
@@ -88,8 +89,11 @@ fn read_extension_block(
     mut each: impl FnMut(ExtensionType, &mut Reader<'_>) -> Result<(), InvalidMessage>,
 ) -> Result<Vec<ExtensionType>, InvalidMessage> {
     let mut block = r.sub(LengthPrefix::U16)?;
-    let mut seen: Vec<ExtensionType> = Vec::new();
-    let mut present = SeenTypes::new();
+    // Each extension takes at least 4 bytes (type, length): room for that
+    // many, up to a typical hello's count, so neither list grows by steps.
+    let expected = (block.left() / 4).min(16);
+    let mut seen: Vec<ExtensionType> = Vec::with_capacity(expected);
+    let mut present = SeenTypes::with_capacity(expected);
     while block.any_left() {
         let typ = ExtensionType::read(&mut block)?;
         let mut body = block.sub(LengthPrefix::U16)?;
@@ -596,7 +600,7 @@ mod tests {
 
     #[test]
     fn seen_types_finds_duplicates_before_and_after_the_bitmap() {
-        let mut seen = SeenTypes::new();
+        let mut seen = SeenTypes::with_capacity(0);
         for t in (0..300u16).map(|i| i * 211) {
             assert!(seen.insert(t), "{t} is new");
         }
@@ -604,7 +608,7 @@ mod tests {
         // One from the list days, one from after the switch.
         assert!(!seen.insert(5 * 211));
         assert!(!seen.insert(299 * 211));
-        let mut few = SeenTypes::new();
+        let mut few = SeenTypes::with_capacity(0);
         assert!(few.insert(43) && few.insert(10) && !few.insert(43));
         assert!(matches!(few, SeenTypes::List(_)));
     }
