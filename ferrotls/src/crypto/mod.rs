@@ -47,8 +47,13 @@ impl Secret {
     /// A secret of `len` bytes written by `fill`, in place.
     pub fn filled(len: usize, fill: impl FnOnce(&mut [u8])) -> Self {
         let mut secret = Self::zeroed(len);
-        fill(&mut secret.0);
+        fill(secret.expose_mut());
         secret
+    }
+
+    /// The bytes, to derive into.
+    pub(crate) fn expose_mut(&mut self) -> &mut [u8] {
+        &mut self.0
     }
 
     /// The secret's bytes. Callers that show them (key log, `explain`) do

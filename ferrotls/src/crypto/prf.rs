@@ -4,14 +4,28 @@ use aws_lc_rs::tls_prf;
 
 use super::hash::HashAlgorithm;
 use super::Secret;
+use crate::error::Error;
 
-/// PRF(secret, label, seed) truncated to `len` bytes.
+/// PRF(secret, label, seed) truncated to `len` bytes. Should aws-lc ever
+/// fail, the result is empty, so whatever is keyed or compared with it
+/// fails too (never a key of zeros).
 pub fn prf(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Secret {
-    Secret::filled(len, |out| prf_into(hash, secret, label, seed, out))
+    let mut out = Secret::zeroed(len);
+    match prf_into(hash, secret, label, seed, out.expose_mut()) {
+        Ok(()) => out,
+        Err(_) => Secret::default(),
+    }
 }
 
-/// PRF(secret, label, seed) into `out`, as many bytes as it holds.
-pub fn prf_into(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8]) {
+/// PRF(secret, label, seed) into `out`, as many bytes as it holds. On an
+/// error `out` must not be used.
+pub fn prf_into(
+    hash: HashAlgorithm,
+    secret: &[u8],
+    label: &[u8],
+    seed: &[u8],
+    out: &mut [u8],
+) -> Result<(), Error> {
     let alg = match hash {
         HashAlgorithm::Sha256 => &tls_prf::P_SHA256,
         HashAlgorithm::Sha384 => &tls_prf::P_SHA384,
@@ -20,8 +34,11 @@ pub fn prf_into(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], o
     // happens for the fixed lengths TLS asks for.
     let derived = tls_prf::Secret::new(alg, secret).and_then(|s| s.derive(label, seed, out.len()));
     match derived {
-        Ok(derived) if derived.as_ref().len() == out.len() => out.copy_from_slice(derived.as_ref()),
-        _ => debug_assert!(false, "TLS PRF failed"),
+        Ok(derived) if derived.as_ref().len() == out.len() => {
+            out.copy_from_slice(derived.as_ref());
+            Ok(())
+        }
+        _ => Err(Error::Internal("TLS PRF failed")),
     }
 }
 

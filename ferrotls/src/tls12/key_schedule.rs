@@ -87,16 +87,19 @@ impl MasterSecret12 {
     }
 
     /// RFC 5246 §7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages)).
+    /// Empty if the PRF failed, which no Finished matches.
     pub fn verify_data(&self, label: &[u8], handshake_hash: &[u8]) -> Vec<u8> {
         let mut verify_data = vec![0; VERIFY_DATA_LEN];
-        prf_into(
+        match prf_into(
             self.suite.hash,
             self.secret.expose(),
             label,
             handshake_hash,
             &mut verify_data,
-        );
-        verify_data
+        ) {
+            Ok(()) => verify_data,
+            Err(_) => Vec::new(),
+        }
     }
 }
 
@@ -117,7 +120,7 @@ pub struct SessionKeys {
 }
 
 impl SessionKeys {
-    /// `n`-byte piece `index` of the key block: client_write_MAC_key,
+    /// Piece `index` of the key block: client_write_MAC_key,
     /// server_write_MAC_key, client_write_key, server_write_key,
     /// client_write_IV, server_write_IV, in that order.
     fn piece(&self, index: usize) -> &[u8] {
@@ -127,7 +130,11 @@ impl SessionKeys {
             2 | 3 => (2 * mac + (index - 2) * enc, enc),
             _ => (2 * (mac + enc) + (index - 4) * iv, iv),
         };
-        &self.key_block.expose()[start..start + len]
+        // Empty (so keying fails) if the PRF failed and left no block.
+        self.key_block
+            .expose()
+            .get(start..start + len)
+            .unwrap_or_default()
     }
 
     pub fn client_write_mac_key(&self) -> &[u8] {
@@ -224,5 +231,20 @@ mod tests {
         assert_eq!(chacha.session_keys(&cr, &sr).server_write_iv().len(), 12);
         // Extended and classic master secrets differ for the same pre-master.
         assert_ne!(gcm.secret(), ms.secret());
+    }
+
+    /// A PRF failure leaves no key block: every key reads as empty (so
+    /// keying fails) instead of panicking or reading zeros.
+    #[test]
+    fn a_missing_key_block_gives_empty_keys() {
+        let keys = SessionKeys {
+            key_block: Secret::default(),
+            mac: 20,
+            enc: 16,
+            iv: 4,
+        };
+        assert!(keys.client_write_mac_key().is_empty());
+        assert!(keys.server_write_key().is_empty());
+        assert!(keys.server_write_iv().is_empty());
     }
 }
