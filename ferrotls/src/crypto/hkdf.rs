@@ -8,6 +8,7 @@ use aws_lc_rs::{hkdf, hmac};
 
 use super::hash::HashAlgorithm;
 use super::Secret;
+use crate::error::Error;
 
 fn hmac_alg(alg: HashAlgorithm) -> hmac::Algorithm {
     match alg {
@@ -51,19 +52,29 @@ impl hkdf::KeyType for Len {
 }
 
 /// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3), `info` given in parts.
+/// Should it fail, the result is empty, so nothing keyed or compared with
+/// it succeeds (never a key of zeros).
 pub fn expand(alg: HashAlgorithm, prk: &[u8], info: &[&[u8]], len: usize) -> Secret {
-    Secret::filled(len, |out| expand_into(alg, prk, info, out))
+    let mut out = Secret::zeroed(len);
+    match expand_into(alg, prk, info, out.expose_mut()) {
+        Ok(()) => out,
+        Err(_) => Secret::default(),
+    }
 }
 
 /// HKDF-Expand into `out` (L = its length), for output used on the spot:
-/// a write IV, or a key the caller wipes.
-pub fn expand_into(alg: HashAlgorithm, prk: &[u8], info: &[&[u8]], out: &mut [u8]) {
+/// a write IV, or a key the caller wipes. On an error `out` must not be used.
+pub fn expand_into(
+    alg: HashAlgorithm,
+    prk: &[u8],
+    info: &[&[u8]],
+    out: &mut [u8],
+) -> Result<(), Error> {
     let prk = hkdf::Prk::new_less_safe(hkdf_alg(alg), prk);
     // Only fails when L > 255 * HashLen, which our callers never ask for.
-    let filled = prk
-        .expand(info, Len(out.len()))
-        .and_then(|okm| okm.fill(out));
-    debug_assert!(filled.is_ok());
+    prk.expand(info, Len(out.len()))
+        .and_then(|okm| okm.fill(out))
+        .map_err(|_| Error::Internal("HKDF-Expand failed"))
 }
 
 #[cfg(test)]

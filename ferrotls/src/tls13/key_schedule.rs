@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 use crate::crypto::hash::{HashAlgorithm, MAX_HASH_LEN};
 use crate::crypto::hkdf;
 use crate::crypto::Secret;
+use crate::error::Error;
 use crate::suites::Tls13CipherSuite;
 
 /// RFC 8446 §7.1 HKDF-Expand-Label(Secret, Label, Context, Length).
@@ -30,9 +31,12 @@ pub fn hkdf_expand_label(
     context: &[u8],
     len: usize,
 ) -> Secret {
-    Secret::filled(len, |out| {
-        hkdf_expand_label_into(hash, secret, label, context, out)
-    })
+    let mut out = Secret::zeroed(len);
+    match hkdf_expand_label_into(hash, secret, label, context, out.expose_mut()) {
+        Ok(()) => out,
+        // Empty: whatever is keyed or compared with it fails.
+        Err(_) => Secret::default(),
+    }
 }
 
 /// HKDF-Expand-Label with Length = `out.len()`, written into `out`.
@@ -42,7 +46,7 @@ fn hkdf_expand_label_into(
     label: &[u8],
     context: &[u8],
     out: &mut [u8],
-) {
+) -> Result<(), Error> {
     let out_len = (out.len() as u16).to_be_bytes();
     let label_len = [(6 + label.len()) as u8];
     let context_len = [context.len() as u8];
@@ -248,8 +252,14 @@ impl TrafficKeys {
             suite.aead.key_len(),
         );
         let mut iv = [0u8; NONCE_LEN];
-        hkdf_expand_label_into(h, traffic_secret.expose(), b"iv", &[], &mut iv);
-        Self { key, iv }
+        match hkdf_expand_label_into(h, traffic_secret.expose(), b"iv", &[], &mut iv) {
+            Ok(()) => Self { key, iv },
+            // No key either: making the record protection fails.
+            Err(_) => Self {
+                key: Secret::default(),
+                iv,
+            },
+        }
     }
 }
 
@@ -263,8 +273,11 @@ pub fn finished_verify_data(
     // Used here and wiped on return, never moved.
     let mut buf = Zeroizing::new([0u8; MAX_HASH_LEN]);
     let finished_key = &mut buf[..h.output_len()];
-    hkdf_expand_label_into(h, base_key.expose(), b"finished", &[], finished_key);
-    hkdf::hmac(h, finished_key, &[transcript_hash])
+    match hkdf_expand_label_into(h, base_key.expose(), b"finished", &[], finished_key) {
+        Ok(()) => hkdf::hmac(h, finished_key, &[transcript_hash]),
+        // Empty: no Finished or binder matches it (ct_eq compares lengths).
+        Err(_) => Vec::new(),
+    }
 }
 
 /// RFC 8446 §4.6.1: the PSK a NewSessionTicket stands for.
