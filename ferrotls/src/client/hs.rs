@@ -89,8 +89,12 @@ pub(super) fn start_handshake(
         .filter(|_| tls13)
         .and_then(|cache| cache.take_tls13_ticket(&server_name.to_str(), now))
         .and_then(|t| ticket_suite(&config, &t).map(|s| (t, s)));
+    let resuming = resuming.map(|(ticket, suite)| Resuming {
+        early: EarlySecret::new(suite, Some(ticket.psk.expose())),
+        ticket,
+    });
     let msg = match &resuming {
-        Some((ticket, suite)) => offer_psk(hello, ticket, suite, now, None)?,
+        Some(r) => offer_psk(hello, r, now, None)?,
         None => HandshakeMessage::build(HandshakePayload::ClientHello(hello)),
     };
     let mut transcript = TranscriptBuffer::default();
@@ -112,7 +116,7 @@ pub(super) fn start_handshake(
         shares,
         transcript: HelloTranscript::Buffered(transcript),
         retry: None,
-        resuming: resuming.map(|(t, _)| t),
+        resuming,
     }))
 }
 
@@ -243,7 +247,15 @@ struct ExpectServerHello {
     /// The suite a HelloRetryRequest chose, once one was received.
     retry: Option<&'static Tls13CipherSuite>,
     /// The ticket offered as a PSK, if any.
-    resuming: Option<Tls13Ticket>,
+    resuming: Option<Resuming>,
+}
+
+/// A ticket offered as a PSK, with the early secret its binder was keyed
+/// with (RFC 8446 §7.1): the key schedule goes on from it if the server
+/// accepts, instead of extracting it again.
+pub(super) struct Resuming {
+    pub ticket: Tls13Ticket,
+    pub early: EarlySecret,
 }
 
 impl State for ExpectServerHello {
@@ -332,16 +344,18 @@ fn agree(
     Ok(shared_secret)
 }
 
-/// RFC 8446 §4.2.11: offers `ticket` as a PSK — its identity with the
-/// obfuscated age, and a binder over the ClientHello up to the binders
-/// (after a HelloRetryRequest, `prior` is the transcript before it).
+/// RFC 8446 §4.2.11: offers the ticket as a PSK — its identity with the
+/// obfuscated age, and a binder (keyed from its early secret) over the
+/// ClientHello up to the binders (after a HelloRetryRequest, `prior` is
+/// the transcript before it).
 fn offer_psk(
     mut hello: ClientHello,
-    ticket: &Tls13Ticket,
-    suite: &'static Tls13CipherSuite,
+    resuming: &Resuming,
     now: UnixTime,
     prior: Option<&Transcript>,
 ) -> Result<HandshakeMessage, Error> {
+    let (ticket, early) = (&resuming.ticket, &resuming.early);
+    let suite = early.suite();
     // RFC 8446 §4.2.11.1: milliseconds since the ticket arrived, plus age_add.
     let age_ms = now
         .as_secs()
@@ -361,11 +375,7 @@ fn offer_psk(
         Some(t) => t.hash_with(truncated),
         None => suite.hash.hash(truncated),
     };
-    let binder = psk_binder(
-        suite,
-        &EarlySecret::new(suite, Some(ticket.psk.expose())),
-        &hash,
-    );
+    let binder = psk_binder(suite, early, &hash);
     msg.fill_psk_binder(binder)?;
     Ok(msg)
 }
@@ -503,10 +513,10 @@ impl ExpectServerHello {
         // with the hash of the suite the server chose.
         let psk = match (sh.extensions.pre_shared_key, resuming) {
             (None, _) => None,
-            (Some(0), Some(ticket))
-                if tls13_suite(ticket.suite).is_some_and(|t| t.hash == suite.hash) =>
+            (Some(0), Some(r))
+                if tls13_suite(r.ticket.suite).is_some_and(|t| t.hash == suite.hash) =>
             {
-                Some(ticket)
+                Some(r)
             }
             _ => return Err(PeerMisbehaved::SelectedInvalidPsk.into()),
         };
@@ -599,14 +609,10 @@ impl ExpectServerHello {
         // RFC 8446 §4.1.2: a PSK is offered again (with a fresh binder) only
         // if its hash matches the suite the server chose.
         let resuming =
-            resuming.filter(|t| tls13_suite(t.suite).is_some_and(|t| t.hash == suite.hash));
+            resuming.filter(|r| tls13_suite(r.ticket.suite).is_some_and(|t| t.hash == suite.hash));
         let now = ccx.config.time.now();
         let hello = match &resuming {
-            Some(ticket) => {
-                let ticket_suite =
-                    tls13_suite(ticket.suite).ok_or(Error::Internal("ticket suite"))?;
-                offer_psk(ccx.hello, ticket, ticket_suite, now, Some(&transcript))?
-            }
+            Some(r) => offer_psk(ccx.hello, r, now, Some(&transcript))?,
             None => HandshakeMessage::build(HandshakePayload::ClientHello(ccx.hello)),
         };
         transcript.add(&hello);

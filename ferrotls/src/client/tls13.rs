@@ -4,7 +4,9 @@
 
 use rustls_pki_types::CertificateDer;
 
-use super::hs::{accept_alpn, check_server_extensions, verify_server_chain, ClientContext};
+use super::hs::{
+    accept_alpn, check_server_extensions, verify_server_chain, ClientContext, Resuming,
+};
 use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
 use crate::crypto::Secret;
 use crate::error::{Error, PeerMisbehaved};
@@ -40,12 +42,16 @@ pub(super) fn after_server_hello(
     transcript: Transcript,
     shared_secret: Option<Secret>,
     sent_ccs: bool,
-    resumed: Option<Tls13Ticket>,
+    resuming: Option<Resuming>,
 ) -> Result<Box<dyn State>, Error> {
     // RFC 8446 §7.1: psk_ke mixes in zeros where (EC)DHE would go.
     let shared_secret = shared_secret.unwrap_or_else(|| Secret::zeroed(suite.hash.output_len()));
     common.secret(SecretKind::SharedSecret, &shared_secret);
-    let early = EarlySecret::new(suite, resumed.as_ref().map(|t| t.psk.expose()));
+    // Resuming, the early secret is the one the binder was keyed with.
+    let (early, resumed) = match resuming {
+        Some(r) => (r.early.for_suite(suite)?, Some(r.ticket)),
+        None => (EarlySecret::new(suite, None), None),
+    };
     common.secret(SecretKind::EarlySecret, early.secret());
     let key_schedule = early.into_handshake(shared_secret.expose());
     common.secret(SecretKind::HandshakeSecret, key_schedule.secret());

@@ -105,7 +105,12 @@ fn no_psk(hash: HashAlgorithm) -> &'static NoPsk {
 impl EarlySecret {
     pub fn new(suite: &'static Tls13CipherSuite, psk: Option<&[u8]>) -> Self {
         let secret = match psk {
-            Some(psk) => hkdf::extract(suite.hash, &vec![0u8; suite.hash.output_len()], psk),
+            // RFC 8446 §7.1: the salt is Hash.length zeros.
+            Some(psk) => hkdf::extract(
+                suite.hash,
+                &[0; MAX_HASH_LEN][..suite.hash.output_len()],
+                psk,
+            ),
             None => no_psk(suite.hash).early.clone(),
         };
         Self {
@@ -117,6 +122,20 @@ impl EarlySecret {
 
     pub fn secret(&self) -> &Secret {
         &self.secret
+    }
+
+    pub fn suite(&self) -> &'static Tls13CipherSuite {
+        self.suite
+    }
+
+    /// The same early secret for `suite`, which must share its hash (the
+    /// secret depends on nothing else): a client keys its binder with the
+    /// ticket's suite, and the server may choose another with that hash.
+    pub fn for_suite(self, suite: &'static Tls13CipherSuite) -> Result<Self, Error> {
+        match suite.hash == self.suite.hash {
+            true => Ok(Self { suite, ..self }),
+            false => Err(Error::Internal("early secret for a suite of another hash")),
+        }
     }
 
     /// binder_key for a resumption PSK (RFC 8446 §7.1, "res binder").
@@ -319,4 +338,32 @@ pub fn next_traffic_secret(suite: &Tls13CipherSuite, secret: &Secret) -> Secret 
         &[],
         suite.hash.output_len(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suites::{
+        TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384, TLS13_CHACHA20_POLY1305_SHA256,
+    };
+
+    /// RFC 8446 §4.2.11: a PSK may be used with any suite of its hash. The
+    /// early secret carried over from the binder equals a fresh one for the
+    /// chosen suite, and keys that suite's AEAD; another hash is refused.
+    #[test]
+    fn an_early_secret_moves_only_to_a_suite_of_the_same_hash() {
+        let psk = [7u8; 32];
+        let aes = EarlySecret::new(&TLS13_AES_128_GCM_SHA256, Some(&psk));
+        let fresh = EarlySecret::new(&TLS13_CHACHA20_POLY1305_SHA256, Some(&psk));
+        let moved = aes.for_suite(&TLS13_CHACHA20_POLY1305_SHA256).unwrap();
+        assert_eq!(moved.secret(), fresh.secret());
+        assert_eq!(moved.suite().suite, TLS13_CHACHA20_POLY1305_SHA256.suite);
+        let hs = moved.into_handshake(&[1; 32]);
+        let secrets = hs.traffic_secrets(&[2; 32]);
+        let keys = TrafficKeys::derive(&TLS13_CHACHA20_POLY1305_SHA256, &secrets.client);
+        assert_eq!(keys.key.len(), 32);
+
+        let aes = EarlySecret::new(&TLS13_AES_128_GCM_SHA256, Some(&psk));
+        assert!(aes.for_suite(&TLS13_AES_256_GCM_SHA384).is_err());
+    }
 }
