@@ -58,6 +58,11 @@ impl Transcript {
         self.ctx.current()
     }
 
+    /// The final Transcript-Hash, when nothing more will be added.
+    pub fn finish(self) -> Digest {
+        self.ctx.finish()
+    }
+
     /// RFC 8446 §4.4.1: after a HelloRetryRequest, ClientHello1 is replaced
     /// by a synthetic message_hash message holding its hash.
     pub fn into_retry(self) -> Self {

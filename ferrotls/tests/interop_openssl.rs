@@ -190,6 +190,27 @@ fn our_client_to_s_server_hello_retry_request() {
     }
 }
 
+/// RFC 8446 §4.3.2, §4.4.2: a server that asks for a client certificate
+/// (`s_server -verify`, which does not insist on one) gets an empty
+/// Certificate and a Finished covering it; OpenSSL checks that Finished,
+/// so a wrong transcript ends the handshake with decrypt_error.
+#[test]
+fn our_client_to_s_server_that_asks_for_a_client_certificate() {
+    let kt = KeyType::EcdsaP256;
+    let files = PemFiles::for_key_type(kt);
+    let mut args = files.server_args();
+    args.extend(strings(&["-www", "-verify", "1"]));
+    let server = s_server(&args);
+    let (mut s, hs) = connect(server.addr, TestPki::get(kt).client_config(), "localhost");
+    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
+    let page = www_get(&mut s, "certificate requested");
+    assert!(page.contains("New, TLSv1.3"), "page:\n{page}");
+    assert!(
+        page.contains("no client certificate available"),
+        "s_server saw a client certificate?\n{page}"
+    );
+}
+
 #[test]
 fn our_client_to_s_server_rev_data_both_ways_and_close_notify() {
     let kt = KeyType::EcdsaP256;

@@ -275,16 +275,23 @@ impl State for ExpectFinished {
         )?);
 
         // RFC 8446 §4.4.2: asked for a certificate, we send an empty list.
-        if let Some(context) = certificate_request {
-            let cert = HandshakeMessage::build(HandshakePayload::Certificate13(Certificate13 {
-                context,
-                entries: vec![],
-            }));
-            hs.transcript.add(&cert);
-            common.send_handshake(&cert);
-        }
+        // Our Finished covers it; without it, the transcript is still the
+        // handshake hash.
+        let through_our_certificate = match certificate_request {
+            Some(context) => {
+                let cert =
+                    HandshakeMessage::build(HandshakePayload::Certificate13(Certificate13 {
+                        context,
+                        entries: vec![],
+                    }));
+                hs.transcript.add(&cert);
+                common.send_handshake(&cert);
+                hs.transcript.current()
+            }
+            None => handshake_hash,
+        };
         let verify_data =
-            finished_verify_data(hs.suite, &hs.secrets.client, &hs.transcript.current());
+            finished_verify_data(hs.suite, &hs.secrets.client, &through_our_certificate);
         let finished = HandshakeMessage::build(HandshakePayload::Finished(verify_data));
         hs.transcript.add(&finished);
         common.send_handshake(&finished);
@@ -297,7 +304,7 @@ impl State for ExpectFinished {
         )?)?;
         common.start_traffic()?;
         let tickets = hs.cx.config.session_cache.clone().map(|cache| {
-            let resumption = master.resumption_master_secret(&hs.transcript.current());
+            let resumption = master.resumption_master_secret(&hs.transcript.finish());
             common.secret(SecretKind::ResumptionMasterSecret, &resumption);
             TicketSink {
                 cache,

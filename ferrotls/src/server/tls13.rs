@@ -9,6 +9,7 @@ use rustls_pki_types::DnsName;
 use super::config::{CertifiedKey, ServerConfig};
 use crate::codec::Codec;
 use crate::conn::{expect_finished, CommonState, Message, Side, State};
+use crate::crypto::hash::Digest;
 use crate::crypto::kx;
 use crate::crypto::Secret;
 use crate::error::Error;
@@ -216,6 +217,7 @@ pub(super) fn emit_server_flight(
         config: config.clone(),
         suite,
         transcript,
+        handshake_hash,
         client_handshake_secret: secrets.client,
         master,
         app,
@@ -262,6 +264,9 @@ struct ExpectFinished {
     config: Arc<ServerConfig>,
     suite: &'static Tls13CipherSuite,
     transcript: Transcript,
+    /// Transcript-Hash through our Finished, which the client's Finished
+    /// covers (we ask for no client certificate).
+    handshake_hash: Digest,
     client_handshake_secret: Secret,
     master: MasterSecret,
     app: ApplicationSecrets,
@@ -276,7 +281,7 @@ impl State for ExpectFinished {
         let expected = finished_verify_data(
             self.suite,
             &self.client_handshake_secret,
-            &self.transcript.current(),
+            &self.handshake_hash,
         );
         let msg = expect_finished(common, msg, Side::Client, &expected)?;
         self.transcript.add(&msg);
@@ -293,7 +298,7 @@ impl State for ExpectFinished {
         {
             let resumption = self
                 .master
-                .resumption_master_secret(&self.transcript.current());
+                .resumption_master_secret(&self.transcript.finish());
             common.secret(SecretKind::ResumptionMasterSecret, &resumption);
             send_tickets(config, common, self.suite, &resumption)?;
         }
