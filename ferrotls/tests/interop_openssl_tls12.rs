@@ -337,6 +337,31 @@ fn rev_session(server: &mut SServer, cc: ClientConfig, we_close_first: bool, ctx
     );
 }
 
+/// RFC 5246 §7.4.6: a server that asks for a client certificate
+/// (`s_server -verify`, which does not insist) gets an empty Certificate;
+/// our Finished and the extended master secret cover it, and OpenSSL
+/// checks both.
+#[test]
+fn our_client_to_s_server_tls12_that_asks_for_a_client_certificate() {
+    let kt = KeyType::EcdsaP256;
+    let files = PemFiles::for_key_type(kt);
+    let server = s_server_www(&files, Some("-tls1_2"), &["-verify", "1"]);
+    for suite in [
+        CS::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CS::TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+    ] {
+        let cc = client12(kt, suite, NamedGroup::X25519);
+        let (mut s, hs) = connect(server.addr, cc, "localhost");
+        hs.unwrap_or_else(|e| panic!("{suite}: handshake: {e}\n{}", server.proc.describe()));
+        let page = www_get(&mut s, "certificate requested");
+        assert!(page.contains("Protocol  : TLSv1.2\n"), "{suite}:\n{page}");
+        assert!(
+            page.contains("no client certificate available"),
+            "{suite}: s_server saw a client certificate?\n{page}"
+        );
+    }
+}
+
 #[test]
 fn our_client_to_s_server_tls12_rev_data_both_ways_and_close_notify() {
     for (kt, suites) in [

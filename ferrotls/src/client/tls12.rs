@@ -471,7 +471,9 @@ impl ExpectServerHelloDone {
 
         common.send_change_cipher_spec()?;
         common.set_encrypter(protection.encrypter)?;
-        let verify_data = master.verify_data(CLIENT_FINISHED_LABEL, &hs.transcript.current());
+        // RFC 5246 §7.4.9: our Finished covers the same messages as the
+        // session hash (we send no CertificateVerify).
+        let verify_data = master.verify_data(CLIENT_FINISHED_LABEL, &session_hash);
         let finished = HandshakeMessage::build(HandshakePayload::Finished(verify_data));
         hs.transcript.add(&finished);
         common.send_handshake(&finished);

@@ -10,6 +10,7 @@ use rustls_pki_types::UnixTime;
 use super::config::{CertifiedKey, ClientHelloInfo, ServerConfig};
 use crate::codec::{Codec, LengthPrefix, Reader};
 use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
+use crate::crypto::hash::Digest;
 use crate::crypto::kx::{self, KxShare};
 use crate::crypto::rsa_kx::{RsaPremasterKey, PREMASTER_LEN};
 use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
@@ -638,6 +639,7 @@ impl State for ExpectClientKeyExchange {
             suite,
             extended_master_secret,
             transcript,
+            through_client_key_exchange: session_hash,
             master,
             encrypter: protection.encrypter,
         });
@@ -653,6 +655,9 @@ struct ExpectFinished {
     suite: &'static Tls12CipherSuite,
     extended_master_secret: bool,
     transcript: Transcript,
+    /// What the client's Finished covers (RFC 5246 §7.4.9; we ask for no
+    /// client certificate, so no CertificateVerify comes in between).
+    through_client_key_exchange: Digest,
     master: MasterSecret12,
     encrypter: Box<dyn RecordEncrypter>,
 }
@@ -668,10 +673,11 @@ impl State for ExpectFinished {
             suite,
             extended_master_secret,
             mut transcript,
+            through_client_key_exchange,
             master,
             encrypter,
         } = *self;
-        let expected = master.verify_data(CLIENT_FINISHED_LABEL, &transcript.current());
+        let expected = master.verify_data(CLIENT_FINISHED_LABEL, &through_client_key_exchange);
         let msg = expect_finished(common, msg, Side::Client, &expected)?;
         transcript.add(&msg);
         session.save(
