@@ -51,15 +51,10 @@ impl hkdf::KeyType for Len {
     }
 }
 
-/// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3), `info` given in parts.
-/// Should it fail, the result is empty, so nothing keyed or compared with
-/// it succeeds (never a key of zeros).
+/// HKDF-Expand(PRK, info, L) (RFC 5869 §2.3), `info` given in parts
+/// (empty should it fail: see `Secret::filled`).
 pub fn expand(alg: HashAlgorithm, prk: &[u8], info: &[&[u8]], len: usize) -> Secret {
-    let mut out = Secret::zeroed(len);
-    match expand_into(alg, prk, info, out.expose_mut()) {
-        Ok(()) => out,
-        Err(_) => Secret::default(),
-    }
+    Secret::filled(len, |out| expand_into(alg, prk, info, out))
 }
 
 /// HKDF-Expand into `out` (L = its length), for output used on the spot:

@@ -218,6 +218,7 @@ fn concat_secrets(first: &[u8], second: &Secret) -> Secret {
         let (head, tail) = out.split_at_mut(first.len());
         head.copy_from_slice(first);
         tail.copy_from_slice(second.expose());
+        Ok(())
     })
 }
 

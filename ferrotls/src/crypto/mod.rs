@@ -19,6 +19,8 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::error::Error;
+
 /// Secret bytes: never printed, zeroized on drop, compared in constant time.
 ///
 /// The bytes live on the heap on purpose: moving a `Secret` moves a
@@ -44,16 +46,15 @@ impl Secret {
         Self::new(vec![0; len])
     }
 
-    /// A secret of `len` bytes written by `fill`, in place.
-    pub fn filled(len: usize, fill: impl FnOnce(&mut [u8])) -> Self {
+    /// A secret of `len` bytes written by `fill`, in place. If `fill`
+    /// fails the secret is empty, so whatever is keyed or compared with it
+    /// fails too (never a key of zeros).
+    pub fn filled(len: usize, fill: impl FnOnce(&mut [u8]) -> Result<(), Error>) -> Self {
         let mut secret = Self::zeroed(len);
-        fill(secret.expose_mut());
-        secret
-    }
-
-    /// The bytes, to derive into.
-    pub(crate) fn expose_mut(&mut self) -> &mut [u8] {
-        &mut self.0
+        match fill(&mut secret.0) {
+            Ok(()) => secret,
+            Err(_) => Self::default(),
+        }
     }
 
     /// The secret's bytes. Callers that show them (key log, `explain`) do
@@ -106,7 +107,10 @@ mod tests {
             let bytes: Vec<u8> = (0..len).map(|i| i as u8 ^ 0x5a).collect();
             let from_vec = Secret::new(bytes.clone());
             let from_slice = Secret::from_slice(&bytes);
-            let filled = Secret::filled(len, |out| out.copy_from_slice(&bytes));
+            let filled = Secret::filled(len, |out| {
+                out.copy_from_slice(&bytes);
+                Ok(())
+            });
             for s in [&from_vec, &from_slice, &filled] {
                 assert_eq!(s.expose(), &bytes[..]);
                 assert_eq!(s.len(), len);
@@ -115,6 +119,8 @@ mod tests {
             assert_eq!(Secret::zeroed(len).expose(), vec![0; len]);
         }
         assert!(Secret::default().is_empty());
+        let failed = Secret::filled(32, |_| Err(Error::Internal("test")));
+        assert!(failed.is_empty());
     }
 
     #[test]

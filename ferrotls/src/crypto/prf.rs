@@ -6,15 +6,10 @@ use super::hash::HashAlgorithm;
 use super::Secret;
 use crate::error::Error;
 
-/// PRF(secret, label, seed) truncated to `len` bytes. Should aws-lc ever
-/// fail, the result is empty, so whatever is keyed or compared with it
-/// fails too (never a key of zeros).
+/// PRF(secret, label, seed) truncated to `len` bytes (empty should aws-lc
+/// fail: see `Secret::filled`).
 pub fn prf(hash: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Secret {
-    let mut out = Secret::zeroed(len);
-    match prf_into(hash, secret, label, seed, out.expose_mut()) {
-        Ok(()) => out,
-        Err(_) => Secret::default(),
-    }
+    Secret::filled(len, |out| prf_into(hash, secret, label, seed, out))
 }
 
 /// PRF(secret, label, seed) into `out`, as many bytes as it holds. On an

@@ -32,6 +32,13 @@ impl SeenTypes {
         Self::List(Vec::with_capacity(expected))
     }
 
+    /// How many extensions to make room for in a block of `len` bytes:
+    /// each takes at least 4 (type, length), and a typical hello's count
+    /// is the most worth reserving up front.
+    pub(crate) fn expected(len: usize) -> usize {
+        (len / 4).min(16)
+    }
+
     /// Records `typ`; false if it was seen before.
     pub(crate) fn insert(&mut self, typ: u16) -> bool {
         match self {
@@ -89,9 +96,8 @@ fn read_extension_block(
     mut each: impl FnMut(ExtensionType, &mut Reader<'_>) -> Result<(), InvalidMessage>,
 ) -> Result<Vec<ExtensionType>, InvalidMessage> {
     let mut block = r.sub(LengthPrefix::U16)?;
-    // Each extension takes at least 4 bytes (type, length): room for that
-    // many, up to a typical hello's count, so neither list grows by steps.
-    let expected = (block.left() / 4).min(16);
+    // Room for the block's extensions, so neither list grows by steps.
+    let expected = SeenTypes::expected(block.left());
     let mut seen: Vec<ExtensionType> = Vec::with_capacity(expected);
     let mut present = SeenTypes::with_capacity(expected);
     while block.any_left() {

@@ -269,7 +269,7 @@ impl Codec for NewSessionTicket13 {
         let mut max_early_data = None;
         // As in every extension block: the duplicate check stays linear
         // however many extensions the block holds.
-        let mut seen = SeenTypes::with_capacity((exts.left() / 4).min(16));
+        let mut seen = SeenTypes::with_capacity(SeenTypes::expected(exts.left()));
         while exts.any_left() {
             let typ = exts.u16()?;
             let mut body = exts.sub(LengthPrefix::U16)?;

@@ -31,12 +31,9 @@ pub fn hkdf_expand_label(
     context: &[u8],
     len: usize,
 ) -> Secret {
-    let mut out = Secret::zeroed(len);
-    match hkdf_expand_label_into(hash, secret, label, context, out.expose_mut()) {
-        Ok(()) => out,
-        // Empty: whatever is keyed or compared with it fails.
-        Err(_) => Secret::default(),
-    }
+    Secret::filled(len, |out| {
+        hkdf_expand_label_into(hash, secret, label, context, out)
+    })
 }
 
 /// HKDF-Expand-Label with Length = `out.len()`, written into `out`.
