@@ -680,8 +680,7 @@ impl Bench {
 
     fn raw_rows(&mut self, name: &str, section: Section, a: Aead) -> Result<Vec<Row>, String> {
         let t = bench::bench_raw_aead(a.algorithm(), self.sizes.bulk_bytes, self.clock)?;
-        let mb = t.bytes as f64 / MB;
-        let (seal, open) = (mb / t.seal.secs, mb / t.open.secs);
+        let (seal, open) = t.speeds(MB).ok_or("raw AEAD: nothing measured")?;
         self.raw.insert(a, (seal, open));
         Ok([("seal", seal), ("open", open)]
             .into_iter()

@@ -69,6 +69,11 @@ pub fn derive_secret(
     hkdf_expand_label(hash, secret, label, transcript_hash, hash.output_len())
 }
 
+/// RFC 8446 §7.1: the "0" of the key schedule, Hash.length zero bytes.
+fn zeros(hash: HashAlgorithm) -> &'static [u8] {
+    &[0; MAX_HASH_LEN][..hash.output_len()]
+}
+
 /// Stage 1: HKDF-Extract(0, PSK or zeros).
 pub struct EarlySecret {
     suite: &'static Tls13CipherSuite,
@@ -92,8 +97,7 @@ fn no_psk(hash: HashAlgorithm) -> &'static NoPsk {
         HashAlgorithm::Sha384 => &SHA384,
     };
     cell.get_or_init(|| {
-        let zeros = vec![0u8; hash.output_len()];
-        let early = hkdf::extract(hash, &zeros, &zeros);
+        let early = hkdf::extract(hash, zeros(hash), zeros(hash));
         let derived = derive_secret(hash, early.expose(), b"derived", hash.empty_hash());
         NoPsk { early, derived }
     })
@@ -102,12 +106,7 @@ fn no_psk(hash: HashAlgorithm) -> &'static NoPsk {
 impl EarlySecret {
     pub fn new(suite: &'static Tls13CipherSuite, psk: Option<&[u8]>) -> Self {
         let secret = match psk {
-            // RFC 8446 §7.1: the salt is Hash.length zeros.
-            Some(psk) => hkdf::extract(
-                suite.hash,
-                &[0; MAX_HASH_LEN][..suite.hash.output_len()],
-                psk,
-            ),
+            Some(psk) => hkdf::extract(suite.hash, zeros(suite.hash), psk),
             None => no_psk(suite.hash).early.clone(),
         };
         Self {
@@ -196,10 +195,9 @@ impl HandshakeSecret {
 
     pub fn into_master(self) -> MasterSecret {
         let salt = derive_empty(self.suite, &self.secret);
-        let zeros = vec![0u8; self.suite.hash.output_len()];
         MasterSecret {
             suite: self.suite,
-            secret: hkdf::extract(self.suite.hash, salt.expose(), &zeros),
+            secret: hkdf::extract(self.suite.hash, salt.expose(), zeros(self.suite.hash)),
         }
     }
 }
