@@ -19,7 +19,7 @@ use ferrotls::pki_types::ServerName;
 use ferrotls::{ClientConfig, ClientConnection, StreamOwned};
 
 use crate::keylog::KeyLogArgs;
-use crate::options::{alpn_label, TlsArgs};
+use crate::options::{alpn_label, group_label, TlsArgs};
 use crate::trust::{Trust, TrustArgs};
 use crate::CliError;
 
@@ -94,7 +94,7 @@ fn summary(conn: &ClientConnection) -> String {
         "{} {} {} alpn={}{}",
         or_unknown(conn.protocol_version().map(|v| v.to_string())),
         or_unknown(conn.negotiated_cipher_suite().map(|s| s.to_string())),
-        or_unknown(conn.negotiated_group().map(|g| g.to_string())),
+        group_label(conn.negotiated_group()),
         alpn_label(conn.alpn_protocol()),
         if conn.is_resumed() { " resumed" } else { "" },
     )

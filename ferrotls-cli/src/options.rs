@@ -181,6 +181,12 @@ fn parse_alpn(text: &str) -> Result<Vec<Vec<u8>>, CliError> {
     Ok(out)
 }
 
+/// Names the key exchange group; a handshake without one (a resumed TLS
+/// 1.2 session, TLS 1.3 psk_ke) says so rather than "unknown".
+pub fn group_label(group: Option<ferrotls::NamedGroup>) -> String {
+    group.map_or_else(|| "no-key-exchange".into(), |g| g.to_string())
+}
+
 /// Shows an ALPN protocol name: printable ASCII as is, other bytes escaped.
 pub fn alpn_label(proto: Option<&[u8]>) -> String {
     match proto {

@@ -21,7 +21,7 @@ use clap::{Args, ValueEnum};
 use ferrotls::{ServerConfig, ServerConnection};
 
 use crate::keylog::KeyLogArgs;
-use crate::options::{alpn_label, TlsArgs};
+use crate::options::{alpn_label, group_label, TlsArgs};
 use crate::{certs, CliError};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -257,16 +257,18 @@ fn serve(
     }
 }
 
-/// "TLSv1.3 TLS_AES_128_GCM_SHA256 x25519 alpn=none sni=localhost"
+/// "TLSv1.3 TLS_AES_128_GCM_SHA256 x25519 alpn=none sni=localhost", with
+/// " resumed" after it when the client resumed a session.
 fn summary(conn: &ServerConnection) -> String {
     let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
     format!(
-        "{} {} {} alpn={} sni={}",
+        "{} {} {} alpn={} sni={}{}",
         or_unknown(conn.protocol_version().map(|v| v.to_string())),
         or_unknown(conn.negotiated_cipher_suite().map(|s| s.to_string())),
-        or_unknown(conn.negotiated_group().map(|g| g.to_string())),
+        group_label(conn.negotiated_group()),
         alpn_label(conn.alpn_protocol()),
         conn.server_name().map_or("none", |n| n.as_ref()),
+        if conn.is_resumed() { " resumed" } else { "" },
     )
 }
 

@@ -841,6 +841,34 @@ fn reconnect_resumes_tls13_and_tls12_sessions() {
         assert!(lines[1].ends_with(" resumed"), "{}", lines[1]);
         assert!(lines[2].ends_with(" resumed"), "{}", lines[2]);
     }
+    // The server's log says the same: two full handshakes (one per
+    // version), four resumed. A resumed TLS 1.2 session has no key
+    // exchange, and the line says so.
+    let connected = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.contains(": connected "))
+            .map(String::from)
+            .collect()
+    };
+    let deadline = Instant::now() + DEADLINE;
+    let mut log = server.log();
+    while connected(&log).len() < 6 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+        log = server.log();
+    }
+    let connected = connected(&log);
+    let resumed = connected.iter().filter(|l| l.ends_with(" resumed"));
+    assert_eq!((connected.len(), resumed.count()), (6, 4), "{log}");
+    let tls12_resumed = connected
+        .iter()
+        .filter(|l| l.contains("TLSv1.2") && l.ends_with(" resumed"));
+    assert_eq!(tls12_resumed.clone().count(), 2, "{log}");
+    assert!(
+        tls12_resumed
+            .into_iter()
+            .all(|l| l.contains(" no-key-exchange ")),
+        "{log}"
+    );
 }
 
 #[test]
