@@ -79,7 +79,7 @@ fn s_client(
 }
 
 /// `openssl s_client -tls1_3`, as [`ossl::spawn_s_client`].
-fn spawn_s_client(addr: SocketAddr, ca: &Path, name: &str, extra: &[&str]) -> Openssl {
+fn spawn_s_client(addr: SocketAddr, ca: &Path, name: &str, extra: &[&str]) -> PeerProcess {
     ossl::spawn_s_client(addr, ca, name, &[&["-tls1_3"], extra].concat())
 }
 

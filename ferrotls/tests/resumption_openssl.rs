@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use common::openssl::{path, s_server, strings, Openssl, PemFiles};
+use common::openssl::{path, s_server, strings, PeerProcess, PemFiles};
 use common::*;
 use ferrotls::{ClientConnection, ProtocolVersion, ServerConfig, ServerConnection, StreamOwned};
 
@@ -52,7 +52,7 @@ fn s_client(port: u16, ca: &std::path::Path, args: &[&str]) -> String {
         "-ign_eof",
     ]);
     all.extend(strings(args));
-    let mut client = Openssl::spawn(all);
+    let mut client = PeerProcess::openssl(all);
     client.send("hello\n");
     client.wait_exit();
     client.stdout.text()

@@ -90,34 +90,42 @@ impl Output {
     }
 }
 
-/// An `openssl` child process, killed (and reaped) when dropped.
-pub struct Openssl {
+/// A peer's child process (`openssl`, `gnutls-cli`, ...), killed (and
+/// reaped) when dropped.
+pub struct PeerProcess {
     pub child: Child,
     pub stdin: Option<ChildStdin>,
     pub stdout: Output,
     pub stderr: Output,
     pub drains: Vec<JoinHandle<()>>,
+    /// The program and its arguments, for failure messages.
     pub args: Vec<String>,
 }
 
-impl Openssl {
-    pub fn spawn(args: Vec<String>) -> Self {
-        let mut child = Command::new("openssl")
+impl PeerProcess {
+    pub fn openssl(args: Vec<String>) -> Self {
+        Self::spawn("openssl", args)
+    }
+
+    pub fn spawn(program: &str, args: Vec<String>) -> Self {
+        let mut child = Command::new(program)
             .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run openssl (is it installed?): {e}"));
+            .unwrap_or_else(|e| panic!("cannot run {program} (is it installed?): {e}"));
         let (stdout, h1) = Output::drain(child.stdout.take().unwrap());
         let (stderr, h2) = Output::drain(child.stderr.take().unwrap());
+        let mut all = vec![program.to_string()];
+        all.extend(args);
         Self {
             stdin: child.stdin.take(),
             child,
             stdout,
             stderr,
             drains: vec![h1, h2],
-            args,
+            args: all,
         }
     }
 
@@ -160,7 +168,7 @@ impl Openssl {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("openssl did not exit in time\n{}", self.describe());
+                panic!("{} did not exit in time\n{}", self.args[0], self.describe());
             }
             thread::sleep(Duration::from_millis(5));
         };
@@ -172,7 +180,7 @@ impl Openssl {
 
     pub fn describe(&self) -> String {
         format!(
-            "openssl {}\n--- stdout:\n{}\n--- stderr:\n{}",
+            "{}\n--- stdout:\n{}\n--- stderr:\n{}",
             self.args.join(" "),
             self.stdout.text(),
             self.stderr.text()
@@ -180,7 +188,7 @@ impl Openssl {
     }
 }
 
-impl Drop for Openssl {
+impl Drop for PeerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -298,7 +306,7 @@ pub fn strings(args: &[&str]) -> Vec<String> {
 // openssl s_server, and our client against it
 
 pub struct SServer {
-    pub proc: Openssl,
+    pub proc: PeerProcess,
     pub addr: SocketAddr,
 }
 
@@ -317,7 +325,7 @@ pub fn s_server(args: &[String]) -> SServer {
         let mut all = strings(&["s_server", "-accept"]);
         all.push(format!("127.0.0.1:{port}"));
         all.extend_from_slice(args);
-        let mut proc = Openssl::spawn(all);
+        let mut proc = PeerProcess::openssl(all);
         // s_server prints (and flushes) ACCEPT once it listens.
         if proc.wait_for(|out, _| out.contains("ACCEPT")) {
             return SServer {
@@ -440,6 +448,7 @@ pub struct Served {
     pub sni: Option<String>,
     /// Our first flight was a HelloRetryRequest.
     pub hrr: bool,
+    pub resumed: bool,
     pub received: Vec<u8>,
     /// Ok if the client ended with close_notify.
     pub close: Result<(), String>,
@@ -531,6 +540,7 @@ pub fn serve(config: Arc<ServerConfig>, sock: TcpStream) -> Served {
         alpn: s.conn.alpn_protocol().map(|p| p.to_vec()),
         sni: s.conn.server_name().map(|n| n.as_ref().to_string()),
         hrr: starts_with_hello_retry_request(&s.sock.written),
+        resumed: s.conn.is_resumed(),
         received,
         close,
     }
@@ -568,7 +578,7 @@ pub fn s_client(
 
 /// Starts `openssl s_client` against `addr`, verifying our chain to `ca`
 /// and the host name `name`; `extra` as for [`s_client`].
-pub fn spawn_s_client(addr: SocketAddr, ca: &Path, name: &str, extra: &[&str]) -> Openssl {
+pub fn spawn_s_client(addr: SocketAddr, ca: &Path, name: &str, extra: &[&str]) -> PeerProcess {
     let mut args = strings(&["s_client", "-connect"]);
     args.push(addr.to_string());
     args.extend(strings(&[
@@ -579,12 +589,12 @@ pub fn spawn_s_client(addr: SocketAddr, ca: &Path, name: &str, extra: &[&str]) -
         name,
     ]));
     args.extend(strings(extra));
-    Openssl::spawn(args)
+    PeerProcess::openssl(args)
 }
 
 /// Closes s_client's stdin (it sends close_notify and exits) and collects
 /// what it printed.
-pub fn finish_s_client(mut proc: Openssl) -> SClientRun {
+pub fn finish_s_client(mut proc: PeerProcess) -> SClientRun {
     let status = proc.wait_exit();
     SClientRun {
         status,
