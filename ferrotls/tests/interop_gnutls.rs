@@ -1,0 +1,320 @@
+//! Interop with a third TLS stack we did not write: GnuTLS's `gnutls-cli`
+//! against our server, and our client against `gnutls-serv --echo`, in
+//! TLS 1.3 and TLS 1.2: suites, groups, HelloRetryRequest, resumption
+//! (tickets and session IDs), KeyUpdate, and the empty client Certificate
+//! `gnutls-serv` asks for by default. `.ci/run` installs `gnutls-bin`.
+//!
+//! Nothing here may hang: every child process is killed by a guard when it
+//! goes out of scope, every socket has a timeout, and every wait is
+//! bounded. No assertion is about timing.
+
+mod common;
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+
+use common::openssl::{connect, path, read_lines, strings, EchoServer, PeerProcess, Served};
+use common::*;
+use ferrotls::{CipherSuite, ClientConfig, NamedGroup, ProtocolVersion};
+
+const TLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+const TLS12: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
+
+/// `gnutls-cli` connected to `addr`, trusting `ca`; its stdin stays open
+/// until `finish`.
+fn gnutls_cli(addr: SocketAddr, ca: &str, priority: &str, extra: &[&str]) -> PeerProcess {
+    let mut args = strings(&["--x509cafile", ca, "--priority", priority, "--port"]);
+    args.push(addr.port().to_string());
+    args.extend(strings(extra));
+    args.push(addr.ip().to_string());
+    PeerProcess::spawn("gnutls-cli", args)
+}
+
+/// Sends `line` and waits until `gnutls-cli` prints it back.
+fn echo_through(cli: &mut PeerProcess, line: &str) {
+    assert!(cli.send(line), "gnutls-cli is gone\n{}", cli.describe());
+    let want = line.trim_end();
+    let got = cli.wait_for(|out, _| out.lines().any(|l| l == want));
+    assert!(got, "no echo of {want:?}\n{}", cli.describe());
+}
+
+/// Closes `gnutls-cli`'s stdin (it sends close_notify), waits for it to
+/// exit, and returns what our server saw.
+fn finish(mut cli: PeerProcess, server: &EchoServer) -> (String, Served) {
+    let status = cli.wait_exit();
+    let text = format!("{}\n{}", cli.stdout.text(), cli.stderr.text());
+    assert!(status.success(), "gnutls-cli failed\n{}", cli.describe());
+    (text, server.next())
+}
+
+fn served_ok(served: &Served, version: ProtocolVersion, text: &str) {
+    assert_eq!(served.handshake, Ok(()), "{served:?}\n{text}");
+    assert_eq!(served.version, Some(version), "{served:?}");
+    assert_eq!(served.close, Ok(()), "gnutls-cli ends with close_notify");
+}
+
+#[test]
+fn gnutls_cli_talks_to_our_server() {
+    // (key, priority, version, suite, group)
+    let cases = [
+        (
+            KeyType::EcdsaP256,
+            TLS13.to_string(),
+            ProtocolVersion::TLSv1_3,
+            CipherSuite::TLS_AES_128_GCM_SHA256,
+            NamedGroup::X25519,
+        ),
+        (
+            KeyType::Rsa2048,
+            format!("{TLS13}:-CIPHER-ALL:+CHACHA20-POLY1305:-GROUP-ALL:+GROUP-SECP384R1"),
+            ProtocolVersion::TLSv1_3,
+            CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+            NamedGroup::secp384r1,
+        ),
+        (
+            KeyType::EcdsaP256,
+            format!("{TLS13}:-CIPHER-ALL:+AES-256-GCM:-GROUP-ALL:+GROUP-SECP256R1"),
+            ProtocolVersion::TLSv1_3,
+            CipherSuite::TLS_AES_256_GCM_SHA384,
+            NamedGroup::secp256r1,
+        ),
+        (
+            KeyType::EcdsaP256,
+            TLS12.to_string(),
+            ProtocolVersion::TLSv1_2,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            NamedGroup::X25519,
+        ),
+        (
+            KeyType::Rsa2048,
+            format!("{TLS12}:-CIPHER-ALL:+AES-256-GCM:-GROUP-ALL:+GROUP-SECP256R1"),
+            ProtocolVersion::TLSv1_2,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            NamedGroup::secp256r1,
+        ),
+        (
+            KeyType::EcdsaP256,
+            format!("{TLS12}:-CIPHER-ALL:+CHACHA20-POLY1305"),
+            ProtocolVersion::TLSv1_2,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            NamedGroup::X25519,
+        ),
+    ];
+    for (kt, priority, version, suite, group) in cases {
+        let pki = TestPki::get(kt);
+        let files = PemDir::new(pki, "cli");
+        let server = EchoServer::start(pki.server_config());
+        let mut cli = gnutls_cli(server.addr, &files.ca(), &priority, &[]);
+        echo_through(&mut cli, "hello from gnutls\n");
+        let (text, served) = finish(cli, &server);
+        served_ok(&served, version, &text);
+        assert_eq!(served.suite, Some(suite), "{priority}\n{text}");
+        assert_eq!(served.group, Some(group), "{priority}\n{text}");
+        assert!(!served.hrr, "{priority}");
+        assert_eq!(served.received, b"hello from gnutls\n");
+    }
+}
+
+#[test]
+fn our_server_asks_gnutls_cli_for_another_key_share() {
+    // RFC 8446 §4.1.4: gnutls-cli sends a share for secp521r1 only, which
+    // we do not implement; we ask for secp256r1 in a HelloRetryRequest.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemDir::new(pki, "hrr");
+    let server = EchoServer::start(pki.server_config());
+    let priority = format!("{TLS13}:-GROUP-ALL:+GROUP-SECP521R1:+GROUP-SECP256R1");
+    let mut cli = gnutls_cli(server.addr, &files.ca(), &priority, &[]);
+    echo_through(&mut cli, "after a retry\n");
+    let (text, served) = finish(cli, &server);
+    served_ok(&served, ProtocolVersion::TLSv1_3, &text);
+    assert!(served.hrr, "{text}");
+    assert_eq!(served.group, Some(NamedGroup::secp256r1));
+}
+
+#[test]
+fn gnutls_cli_resumes_our_sessions() {
+    // TLS 1.3 tickets, TLS 1.2 tickets (RFC 5077), TLS 1.2 session IDs.
+    for (priority, version) in [
+        (TLS13.to_string(), ProtocolVersion::TLSv1_3),
+        (TLS12.to_string(), ProtocolVersion::TLSv1_2),
+        (format!("{TLS12}:%NO_TICKETS"), ProtocolVersion::TLSv1_2),
+    ] {
+        let pki = TestPki::get(KeyType::EcdsaP256);
+        let files = PemDir::new(pki, "resume");
+        let server = EchoServer::start(pki.server_config());
+        // --resume: a first connection, closed, then a second that resumes.
+        let mut cli = gnutls_cli(server.addr, &files.ca(), &priority, &["--resume"]);
+        echo_through(&mut cli, "resumed\n");
+        let first = server.next();
+        let (text, second) = finish(cli, &server);
+        assert_eq!(first.handshake, Ok(()), "{first:?}\n{text}");
+        assert!(!first.resumed, "{priority}");
+        served_ok(&second, version, &text);
+        assert!(second.resumed, "{priority}: not resumed\n{text}");
+        assert!(text.contains("This is a resumed session"), "{text}");
+        assert_eq!(second.received, b"resumed\n");
+    }
+}
+
+#[test]
+fn gnutls_cli_updates_keys_with_our_server() {
+    // RFC 8446 §4.6.3: `^rekey1^` sends KeyUpdate(update_requested),
+    // `^rekey^` one with update_not_requested; after each, gnutls-cli
+    // sends under its next key, so "two" and "three" only reach our
+    // server, and come back, if it reads on with that key.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemDir::new(pki, "keyupdate");
+    let server = EchoServer::start(pki.server_config());
+    let mut cli = gnutls_cli(server.addr, &files.ca(), TLS13, &["--inline-commands"]);
+    echo_through(&mut cli, "one\n");
+    assert!(cli.send("^rekey1^\n"));
+    echo_through(&mut cli, "two\n");
+    assert!(cli.send("^rekey^\n"));
+    echo_through(&mut cli, "three\n");
+    let (text, served) = finish(cli, &server);
+    served_ok(&served, ProtocolVersion::TLSv1_3, &text);
+    assert_eq!(served.received, b"one\ntwo\nthree\n");
+}
+
+// ---------------------------------------------------------------------------
+// Our client against gnutls-serv
+
+/// A test PKI as PEM files for GnuTLS: the CA, and the leaf with its
+/// intermediate in one file. Removed on drop.
+struct PemDir {
+    dir: PathBuf,
+    ca: PathBuf,
+    chain: PathBuf,
+    key: PathBuf,
+}
+
+impl PemDir {
+    fn new(pki: &TestPki, tag: &str) -> Self {
+        let dir = unique_temp_dir(&format!("gnutls-{tag}"));
+        let (ca, chain, key) = pki.write_pem_files(&dir);
+        Self {
+            dir,
+            ca,
+            chain,
+            key,
+        }
+    }
+
+    fn ca(&self) -> String {
+        path(&self.ca).to_string()
+    }
+}
+
+impl Drop for PemDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `gnutls-serv --echo` on a free loopback port, serving `files`.
+struct GnutlsServ {
+    proc: PeerProcess,
+    addr: SocketAddr,
+}
+
+fn gnutls_serv(files: &PemDir, extra: &[&str]) -> GnutlsServ {
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut args = strings(&[
+            "--echo",
+            "--x509certfile",
+            path(&files.chain),
+            "--x509keyfile",
+            path(&files.key),
+            "--port",
+        ]);
+        args.push(port.to_string());
+        args.extend(strings(extra));
+        let mut proc = PeerProcess::spawn("gnutls-serv", args);
+        // "Echo Server listening on IPv4 0.0.0.0 port N...done": "done"
+        // once it is bound and listening.
+        let listening = |out: &str, err: &str| {
+            (out.lines().chain(err.lines())).any(|l| l.contains("IPv4") && l.ends_with("done"))
+        };
+        if proc.wait_for(listening) {
+            return GnutlsServ {
+                proc,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            };
+        }
+        proc.wait_exit();
+        if !proc.stderr.text().contains("in use") {
+            panic!("gnutls-serv did not start\n{}", proc.describe());
+        }
+    }
+    panic!("no free port for gnutls-serv");
+}
+
+fn client_config(versions: &[ProtocolVersion]) -> ClientConfig {
+    let mut config = TestPki::get(KeyType::EcdsaP256).client_config();
+    config.versions = versions.to_vec();
+    config
+}
+
+/// One connection of our client: a line echoed, then close_notify.
+/// Returns whether the session was resumed.
+fn echo_once(serv: &GnutlsServ, config: ClientConfig, version: ProtocolVersion) -> bool {
+    let (mut s, hs) = connect(serv.addr, config, "localhost");
+    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", serv.proc.describe()));
+    assert_eq!(s.conn.protocol_version(), Some(version));
+    s.write_all(b"ping from ferrotls\n").unwrap();
+    assert_eq!(read_lines(&mut s, 1), b"ping from ferrotls\n");
+    let _ = s.close();
+    s.conn.is_resumed()
+}
+
+#[test]
+fn our_client_talks_to_gnutls_serv() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemDir::new(pki, "serv");
+    // gnutls-serv asks for a client certificate unless told not to; we
+    // answer with an empty Certificate, covered by the Finished.
+    for extra in [&[][..], &["--disable-client-cert"][..]] {
+        let serv = gnutls_serv(&files, extra);
+        for version in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
+            assert!(!echo_once(&serv, client_config(&[version]), version));
+        }
+        // Offering X25519MLKEM768 first (GnuTLS 3.7 lacks it) still ends in
+        // x25519, from the second key share we sent.
+        let mut config = client_config(&[ProtocolVersion::TLSv1_3]);
+        config.groups = vec![NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+        let (mut s, hs) = connect(serv.addr, config, "localhost");
+        hs.unwrap();
+        assert_eq!(s.conn.negotiated_group(), Some(NamedGroup::X25519));
+        let _ = s.close();
+    }
+}
+
+#[test]
+fn our_client_resumes_with_gnutls_serv() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemDir::new(pki, "serv-resume");
+    // With tickets (TLS 1.3, and RFC 5077 in TLS 1.2), then TLS 1.2
+    // session IDs only.
+    for (extra, versions) in [
+        (
+            &[][..],
+            &[ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2][..],
+        ),
+        (&["--noticket"][..], &[ProtocolVersion::TLSv1_2][..]),
+    ] {
+        let serv = gnutls_serv(&files, extra);
+        for &version in versions {
+            // Clones share the session cache.
+            let config = client_config(&[version]);
+            let resumed = |serv: &GnutlsServ| echo_once(serv, config.clone(), version);
+            assert!(!resumed(&serv), "{version:?} {extra:?}: first connection");
+            assert!(resumed(&serv), "{version:?} {extra:?}: second connection");
+        }
+    }
+}
