@@ -11,10 +11,12 @@
 mod common;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use common::openssl::{connect, path, read_lines, strings, EchoServer, PeerProcess, Served};
+use common::openssl::{
+    connect, listen_on_free_port, path, read_lines, strings, EchoServer, PeerProcess, Served,
+};
 use common::*;
 use ferrotls::{CipherSuite, ClientConfig, NamedGroup, ProtocolVersion};
 
@@ -219,12 +221,7 @@ struct GnutlsServ {
 }
 
 fn gnutls_serv(files: &PemDir, extra: &[&str]) -> GnutlsServ {
-    for _ in 0..5 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    let spawn = |port: u16| {
         let mut args = strings(&[
             "--echo",
             "--x509certfile",
@@ -235,24 +232,15 @@ fn gnutls_serv(files: &PemDir, extra: &[&str]) -> GnutlsServ {
         ]);
         args.push(port.to_string());
         args.extend(strings(extra));
-        let mut proc = PeerProcess::spawn("gnutls-serv", args);
-        // "Echo Server listening on IPv4 0.0.0.0 port N...done": "done"
-        // once it is bound and listening.
-        let listening = |out: &str, err: &str| {
-            (out.lines().chain(err.lines())).any(|l| l.contains("IPv4") && l.ends_with("done"))
-        };
-        if proc.wait_for(listening) {
-            return GnutlsServ {
-                proc,
-                addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            };
-        }
-        proc.wait_exit();
-        if !proc.stderr.text().contains("in use") {
-            panic!("gnutls-serv did not start\n{}", proc.describe());
-        }
-    }
-    panic!("no free port for gnutls-serv");
+        PeerProcess::spawn("gnutls-serv", args)
+    };
+    // "Echo Server listening on IPv4 0.0.0.0 port N...done": "done" once
+    // it is bound and listening.
+    let listening = |out: &str, err: &str| {
+        (out.lines().chain(err.lines())).any(|l| l.contains("IPv4") && l.ends_with("done"))
+    };
+    let (proc, addr) = listen_on_free_port(spawn, listening);
+    GnutlsServ { proc, addr }
 }
 
 fn client_config(versions: &[ProtocolVersion]) -> ClientConfig {

@@ -314,31 +314,41 @@ pub struct SServer {
 /// until it listens. Without `-tls1_3` or `-tls1_2` in `args` it speaks
 /// both.
 pub fn s_server(args: &[String]) -> SServer {
+    let spawn = |port: u16| {
+        let mut all = strings(&["s_server", "-accept"]);
+        all.push(format!("127.0.0.1:{port}"));
+        all.extend_from_slice(args);
+        PeerProcess::openssl(all)
+    };
+    // s_server prints (and flushes) ACCEPT once it listens.
+    let (proc, addr) = listen_on_free_port(spawn, |out, _| out.contains("ACCEPT"));
+    SServer { proc, addr }
+}
+
+/// A server process on a free loopback port: `spawn` starts it on the
+/// port given, `listening` tells from its (stdout, stderr) that it is
+/// ready. The port is found by binding port 0 and handing the port over;
+/// if someone takes it in between, another is tried.
+pub fn listen_on_free_port(
+    spawn: impl Fn(u16) -> PeerProcess,
+    listening: impl Fn(&str, &str) -> bool,
+) -> (PeerProcess, SocketAddr) {
     for _ in 0..5 {
-        // Bind port 0 to have the OS choose a free port, then hand it to
-        // openssl; if someone takes it in between, try another.
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let mut all = strings(&["s_server", "-accept"]);
-        all.push(format!("127.0.0.1:{port}"));
-        all.extend_from_slice(args);
-        let mut proc = PeerProcess::openssl(all);
-        // s_server prints (and flushes) ACCEPT once it listens.
-        if proc.wait_for(|out, _| out.contains("ACCEPT")) {
-            return SServer {
-                proc,
-                addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            };
+        let mut proc = spawn(port);
+        if proc.wait_for(&listening) {
+            return (proc, SocketAddr::from(([127, 0, 0, 1], port)));
         }
         proc.wait_exit();
         if !proc.stderr.text().contains("in use") {
-            panic!("s_server did not start\n{}", proc.describe());
+            panic!("the server did not start\n{}", proc.describe());
         }
     }
-    panic!("no free port for s_server");
+    panic!("no free port for a server");
 }
 
 /// A socket that keeps the first bytes read and written, so tests can look
