@@ -1,6 +1,7 @@
 //! Interop with a third TLS stack we did not write: GnuTLS's `gnutls-cli`
 //! against our server, and our client against `gnutls-serv --echo`, in
-//! TLS 1.3 and TLS 1.2: suites, groups, HelloRetryRequest, resumption
+//! TLS 1.3 and TLS 1.2: ECDSA P-256/P-384, Ed25519 and RSA keys on both
+//! sides, suites, groups, HelloRetryRequest, resumption
 //! (tickets and session IDs), KeyUpdate, and the empty client Certificate
 //! `gnutls-serv` asks for by default. `.ci/run` installs `gnutls-bin`.
 //!
@@ -15,7 +16,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use common::openssl::{
-    connect, listen_on_free_port, path, read_lines, strings, EchoServer, PeerProcess, Served,
+    connect, ed25519_pkcs8_v1, listen_on_free_port, path, read_lines, strings, EchoServer,
+    PeerProcess, Served,
 };
 use common::*;
 use ferrotls::{CipherSuite, ClientConfig, NamedGroup, ProtocolVersion};
@@ -100,6 +102,27 @@ fn gnutls_cli_talks_to_our_server() {
             format!("{TLS12}:-CIPHER-ALL:+CHACHA20-POLY1305"),
             ProtocolVersion::TLSv1_2,
             CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            NamedGroup::X25519,
+        ),
+        (
+            KeyType::EcdsaP384,
+            TLS13.to_string(),
+            ProtocolVersion::TLSv1_3,
+            CipherSuite::TLS_AES_128_GCM_SHA256,
+            NamedGroup::X25519,
+        ),
+        (
+            KeyType::Ed25519,
+            TLS13.to_string(),
+            ProtocolVersion::TLSv1_3,
+            CipherSuite::TLS_AES_128_GCM_SHA256,
+            NamedGroup::X25519,
+        ),
+        (
+            KeyType::Ed25519,
+            TLS12.to_string(),
+            ProtocolVersion::TLSv1_2,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
             NamedGroup::X25519,
         ),
     ];
@@ -195,6 +218,10 @@ impl PemDir {
     fn new(pki: &TestPki, tag: &str) -> Self {
         let dir = unique_temp_dir(&format!("gnutls-{tag}"));
         let (ca, chain, key) = pki.write_pem_files(&dir);
+        // GnuTLS 3.7, like OpenSSL 3.0, reads Ed25519 keys in the v1 form only.
+        if let Some(v1) = ed25519_pkcs8_v1(pki.key.secret_der()) {
+            std::fs::write(&key, v1).unwrap();
+        }
         Self {
             dir,
             ca,
@@ -244,7 +271,12 @@ fn gnutls_serv(files: &PemDir, extra: &[&str]) -> GnutlsServ {
 }
 
 fn client_config(versions: &[ProtocolVersion]) -> ClientConfig {
-    let mut config = TestPki::get(KeyType::EcdsaP256).client_config();
+    client_config_for(KeyType::EcdsaP256, versions)
+}
+
+/// Our client, trusting the CA of `kt`'s test PKI.
+fn client_config_for(kt: KeyType, versions: &[ProtocolVersion]) -> ClientConfig {
+    let mut config = TestPki::get(kt).client_config();
     config.versions = versions.to_vec();
     config
 }
@@ -280,6 +312,20 @@ fn our_client_talks_to_gnutls_serv() {
         hs.unwrap();
         assert_eq!(s.conn.negotiated_group(), Some(NamedGroup::X25519));
         let _ = s.close();
+    }
+}
+
+#[test]
+fn our_client_checks_each_kind_of_gnutls_serv_key() {
+    // The server's CertificateVerify / ServerKeyExchange signature, made by
+    // GnuTLS with each key type, checked by us in both versions.
+    for kt in [KeyType::Rsa2048, KeyType::EcdsaP384, KeyType::Ed25519] {
+        let files = PemDir::new(TestPki::get(kt), &format!("serv-{kt:?}"));
+        let serv = gnutls_serv(&files, &["--disable-client-cert"]);
+        for version in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
+            let config = client_config_for(kt, &[version]);
+            assert!(!echo_once(&serv, config, version), "{kt:?} {version:?}");
+        }
     }
 }
 
