@@ -174,16 +174,32 @@ fn no_common_group_or_suite_is_handshake_failure() {
 }
 
 #[test]
-fn alpn_picks_the_clients_first_supported_protocol() {
+fn alpn_picks_the_servers_most_preferred_protocol_the_client_offers() {
+    // RFC 7301 §3.2: the server's preference decides, among what the
+    // client offers (in whatever order).
     let pki = TestPki::get(KeyType::EcdsaP256);
-    let mut cc = pki.client_config();
-    cc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let mut sc = pki.server_config();
-    sc.alpn_protocols = vec![b"http/1.1".to_vec(), b"h2".to_vec()];
-    let (mut c, mut s) = pair(cc, sc, "localhost");
-    handshake(&mut c, &mut s).unwrap();
-    assert_eq!(c.alpn_protocol(), Some(&b"h2"[..]));
-    assert_eq!(s.alpn_protocol(), Some(&b"h2"[..]));
+    for (offer, served, want) in [
+        (["h2", "http/1.1"], ["http/1.1", "h2"], "http/1.1"),
+        (["http/1.1", "h2"], ["h2", "http/1.1"], "h2"),
+        (["spdy/3", "h2"], ["http/1.1", "h2"], "h2"),
+    ] {
+        let mut cc = pki.client_config();
+        cc.alpn_protocols = offer.iter().map(|p| p.as_bytes().to_vec()).collect();
+        let mut sc = pki.server_config();
+        sc.alpn_protocols = served.iter().map(|p| p.as_bytes().to_vec()).collect();
+        let (mut c, mut s) = pair(cc, sc, "localhost");
+        handshake(&mut c, &mut s).unwrap();
+        assert_eq!(
+            c.alpn_protocol(),
+            Some(want.as_bytes()),
+            "{offer:?} {served:?}"
+        );
+        assert_eq!(
+            s.alpn_protocol(),
+            Some(want.as_bytes()),
+            "{offer:?} {served:?}"
+        );
+    }
 
     let mut cc = pki.client_config();
     cc.alpn_protocols = vec![b"spdy".to_vec()];

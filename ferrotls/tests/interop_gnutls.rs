@@ -158,6 +158,32 @@ fn our_server_asks_gnutls_cli_for_another_key_share() {
 }
 
 #[test]
+fn gnutls_cli_gets_our_most_preferred_protocol() {
+    // RFC 7301 §3.2: among the protocols gnutls-cli offers, in its order,
+    // we choose by ours; with none in common, no_application_protocol.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemDir::new(pki, "alpn");
+    let mut config = pki.server_config();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let server = EchoServer::start(config);
+    for priority in [TLS13, TLS12] {
+        let offer = ["--alpn", "http/1.1", "--alpn", "h2"];
+        let mut cli = gnutls_cli(server.addr, &files.ca(), priority, &offer);
+        echo_through(&mut cli, "protocol\n");
+        let (text, served) = finish(cli, &server);
+        assert_eq!(served.alpn.as_deref(), Some(&b"h2"[..]), "{text}");
+        assert!(text.contains("Application protocol: h2"), "{text}");
+    }
+    let mut cli = gnutls_cli(server.addr, &files.ca(), TLS13, &["--alpn", "spdy/3"]);
+    let status = cli.wait_exit();
+    let text = format!("{}\n{}", cli.stdout.text(), cli.stderr.text());
+    assert!(!status.success(), "{text}");
+    assert!(text.contains("Received alert [120]"), "{text}");
+    let served = server.next();
+    assert_eq!(served.error, Some(ferrotls::Error::NoApplicationProtocol));
+}
+
+#[test]
 fn gnutls_cli_resumes_our_sessions() {
     // TLS 1.3 tickets, TLS 1.2 tickets (RFC 5077), TLS 1.2 session IDs.
     for (priority, version) in [

@@ -505,8 +505,13 @@ fn s_client_to_our_server_alpn() {
     sc.alpn_protocols = vec![b"http/1.1".to_vec(), b"h2".to_vec()];
     let server = EchoServer::start(sc);
 
-    // We take the client's first protocol that we speak.
-    for (offer, want) in [("h2,http/1.1", "h2"), ("spdy/3,http/1.1", "http/1.1")] {
+    // We take our most preferred protocol that the client offers (RFC 7301
+    // §3.2), whatever the client's order.
+    for (offer, want) in [
+        ("h2,http/1.1", "http/1.1"),
+        ("spdy/3,h2", "h2"),
+        ("spdy/3,http/1.1", "http/1.1"),
+    ] {
         let (run, served) = check_s_client_case(
             &server,
             &files,

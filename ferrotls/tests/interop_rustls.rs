@@ -236,9 +236,15 @@ fn alpn_with_our_client() {
 #[test]
 fn alpn_with_our_server() {
     let pki = TestPki::get(KeyType::EcdsaP256);
-    // We pick the client's first protocol that we speak.
+    // We pick our most preferred protocol that the client offers (RFC 7301
+    // §3.2).
     for (offer, served, want) in [
-        (&["h2", "http/1.1"][..], &["http/1.1", "h2"][..], Some("h2")),
+        (
+            &["h2", "http/1.1"][..],
+            &["http/1.1", "h2"][..],
+            Some("http/1.1"),
+        ),
+        (&["http/1.1", "h2"][..], &["h2", "http/1.1"][..], Some("h2")),
         (
             &["spdy/3", "http/1.1"][..],
             &["http/1.1", "h2"][..],

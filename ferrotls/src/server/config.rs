@@ -127,7 +127,8 @@ pub struct ServerConfig {
     pub cipher_suites: Vec<CipherSuite>,
     /// Groups in our preference order.
     pub groups: Vec<NamedGroup>,
-    /// ALPN protocols we speak; the client's first one that we support wins.
+    /// ALPN protocols we speak, most preferred first: the first of them
+    /// the client also offers is chosen (RFC 7301 §3.2).
     pub alpn_protocols: Vec<Vec<u8>>,
     pub cert_resolver: Arc<dyn ResolvesServerCert>,
     pub random: Arc<dyn RandomSource>,

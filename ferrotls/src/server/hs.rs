@@ -346,16 +346,17 @@ impl ExpectClientHello {
     }
 }
 
-/// RFC 7301 §3.2: the first of the client's protocols that we speak;
-/// none in common → no_application_protocol.
+/// RFC 7301 §3.2: our most preferred protocol that the client also
+/// offers; none in common → no_application_protocol.
 pub(super) fn choose_protocol(
     config: &ServerConfig,
     hello: &ClientHello,
 ) -> Result<Option<Vec<u8>>, Error> {
     match &hello.extensions.alpn {
-        Some(offered) if !config.alpn_protocols.is_empty() => offered
+        Some(offered) if !config.alpn_protocols.is_empty() => config
+            .alpn_protocols
             .iter()
-            .find(|p| config.alpn_protocols.contains(p))
+            .find(|p| offered.contains(p))
             .cloned()
             .map(Some)
             .ok_or(Error::NoApplicationProtocol),
