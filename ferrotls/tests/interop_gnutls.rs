@@ -14,12 +14,16 @@ mod common;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use common::openssl::{
     connect, ed25519_pkcs8_v1, listen_on_free_port, path, read_lines, strings, EchoServer,
     PeerProcess, Served,
 };
 use common::*;
+use ferrotls::msgs::enums::HandshakeType;
+use ferrotls::observe::{Direction, Event, Observer};
 use ferrotls::{CipherSuite, ClientConfig, NamedGroup, ProtocolVersion};
 
 const TLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
@@ -339,6 +343,54 @@ fn our_client_talks_to_gnutls_serv() {
         assert_eq!(s.conn.negotiated_group(), Some(NamedGroup::X25519));
         let _ = s.close();
     }
+}
+
+/// Counts the KeyUpdate messages our client receives.
+#[derive(Debug, Default)]
+struct KeyUpdatesReceived(AtomicUsize);
+
+impl Observer for KeyUpdatesReceived {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::Message {
+            direction: Direction::Received,
+            typ: HandshakeType::KeyUpdate,
+            ..
+        } = event
+        {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[test]
+fn our_client_updates_keys_with_gnutls_serv() {
+    // RFC 8446 §4.6.3: our KeyUpdate makes gnutls-serv read with our next
+    // key; when we ask (update_requested) it sends its own KeyUpdate, and
+    // the echo after it only reads if we moved on to its next key too.
+    let files = PemDir::new(TestPki::get(KeyType::EcdsaP256), "serv-keyupdate");
+    let serv = gnutls_serv(&files, &["--disable-client-cert"]);
+    let received = Arc::new(KeyUpdatesReceived::default());
+    let mut config = client_config(&[ProtocolVersion::TLSv1_3]);
+    config.observer = Some(received.clone());
+    let (mut s, hs) = connect(serv.addr, config, "localhost");
+    hs.unwrap();
+    for (i, request_peer) in [(0, true), (1, false), (2, true)] {
+        s.conn.send_key_update(request_peer).unwrap();
+        let line = format!("after update {i}\n");
+        s.write_all(line.as_bytes()).unwrap();
+        assert_eq!(
+            read_lines(&mut s, 1),
+            line.as_bytes(),
+            "{}",
+            serv.proc.describe()
+        );
+    }
+    assert_eq!(
+        received.0.load(Ordering::SeqCst),
+        2,
+        "one answer per request"
+    );
+    let _ = s.close();
 }
 
 #[test]
