@@ -13,12 +13,11 @@ mod common;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use common::openssl::{
-    connect, ed25519_pkcs8_v1, listen_on_free_port, path, read_lines, strings, EchoServer,
-    PeerProcess, Served,
+    connect, listen_on_free_port, path, read_lines, strings, EchoServer, PeerProcess, PemFiles,
+    Served,
 };
 use common::*;
 use ferrotls::msgs::enums::HandshakeType;
@@ -131,9 +130,9 @@ fn gnutls_cli_talks_to_our_server() {
     ];
     for (kt, priority, version, suite, group) in cases {
         let pki = TestPki::get(kt);
-        let files = PemDir::new(pki, "cli");
+        let files = PemFiles::new(pki, "cli");
         let server = EchoServer::start(pki.server_config());
-        let mut cli = gnutls_cli(server.addr, &files.ca(), &priority, &[]);
+        let mut cli = gnutls_cli(server.addr, path(&files.ca), &priority, &[]);
         echo_through(&mut cli, "hello from gnutls\n");
         let (text, served) = finish(cli, &server);
         served_ok(&served, version, &text);
@@ -149,10 +148,10 @@ fn our_server_asks_gnutls_cli_for_another_key_share() {
     // RFC 8446 §4.1.4: gnutls-cli sends a share for secp521r1 only, which
     // we do not implement; we ask for secp256r1 in a HelloRetryRequest.
     let pki = TestPki::get(KeyType::EcdsaP256);
-    let files = PemDir::new(pki, "hrr");
+    let files = PemFiles::new(pki, "hrr");
     let server = EchoServer::start(pki.server_config());
     let priority = format!("{TLS13}:-GROUP-ALL:+GROUP-SECP521R1:+GROUP-SECP256R1");
-    let mut cli = gnutls_cli(server.addr, &files.ca(), &priority, &[]);
+    let mut cli = gnutls_cli(server.addr, path(&files.ca), &priority, &[]);
     echo_through(&mut cli, "after a retry\n");
     let (text, served) = finish(cli, &server);
     served_ok(&served, ProtocolVersion::TLSv1_3, &text);
@@ -165,19 +164,19 @@ fn gnutls_cli_gets_our_most_preferred_protocol() {
     // RFC 7301 §3.2: among the protocols gnutls-cli offers, in its order,
     // we choose by ours; with none in common, no_application_protocol.
     let pki = TestPki::get(KeyType::EcdsaP256);
-    let files = PemDir::new(pki, "alpn");
+    let files = PemFiles::new(pki, "alpn");
     let mut config = pki.server_config();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let server = EchoServer::start(config);
     for priority in [TLS13, TLS12] {
         let offer = ["--alpn", "http/1.1", "--alpn", "h2"];
-        let mut cli = gnutls_cli(server.addr, &files.ca(), priority, &offer);
+        let mut cli = gnutls_cli(server.addr, path(&files.ca), priority, &offer);
         echo_through(&mut cli, "protocol\n");
         let (text, served) = finish(cli, &server);
         assert_eq!(served.alpn.as_deref(), Some(&b"h2"[..]), "{text}");
         assert!(text.contains("Application protocol: h2"), "{text}");
     }
-    let mut cli = gnutls_cli(server.addr, &files.ca(), TLS13, &["--alpn", "spdy/3"]);
+    let mut cli = gnutls_cli(server.addr, path(&files.ca), TLS13, &["--alpn", "spdy/3"]);
     let status = cli.wait_exit();
     let text = format!("{}\n{}", cli.stdout.text(), cli.stderr.text());
     assert!(!status.success(), "{text}");
@@ -195,10 +194,10 @@ fn gnutls_cli_resumes_our_sessions() {
         (format!("{TLS12}:%NO_TICKETS"), ProtocolVersion::TLSv1_2),
     ] {
         let pki = TestPki::get(KeyType::EcdsaP256);
-        let files = PemDir::new(pki, "resume");
+        let files = PemFiles::new(pki, "resume");
         let server = EchoServer::start(pki.server_config());
         // --resume: a first connection, closed, then a second that resumes.
-        let mut cli = gnutls_cli(server.addr, &files.ca(), &priority, &["--resume"]);
+        let mut cli = gnutls_cli(server.addr, path(&files.ca), &priority, &["--resume"]);
         echo_through(&mut cli, "resumed\n");
         let first = server.next();
         let (text, second) = finish(cli, &server);
@@ -218,9 +217,9 @@ fn gnutls_cli_updates_keys_with_our_server() {
     // sends under its next key, so "two" and "three" only reach our
     // server, and come back, if it reads on with that key.
     let pki = TestPki::get(KeyType::EcdsaP256);
-    let files = PemDir::new(pki, "keyupdate");
+    let files = PemFiles::new(pki, "keyupdate");
     let server = EchoServer::start(pki.server_config());
-    let mut cli = gnutls_cli(server.addr, &files.ca(), TLS13, &["--inline-commands"]);
+    let mut cli = gnutls_cli(server.addr, path(&files.ca), TLS13, &["--inline-commands"]);
     echo_through(&mut cli, "one\n");
     assert!(cli.send("^rekey1^\n"));
     echo_through(&mut cli, "two\n");
@@ -234,49 +233,13 @@ fn gnutls_cli_updates_keys_with_our_server() {
 // ---------------------------------------------------------------------------
 // Our client against gnutls-serv
 
-/// A test PKI as PEM files for GnuTLS: the CA, and the leaf with its
-/// intermediate in one file. Removed on drop.
-struct PemDir {
-    dir: PathBuf,
-    ca: PathBuf,
-    chain: PathBuf,
-    key: PathBuf,
-}
-
-impl PemDir {
-    fn new(pki: &TestPki, tag: &str) -> Self {
-        let dir = unique_temp_dir(&format!("gnutls-{tag}"));
-        let (ca, chain, key) = pki.write_pem_files(&dir);
-        // GnuTLS 3.7, like OpenSSL 3.0, reads Ed25519 keys in the v1 form only.
-        if let Some(v1) = ed25519_pkcs8_v1(pki.key.secret_der()) {
-            std::fs::write(&key, v1).unwrap();
-        }
-        Self {
-            dir,
-            ca,
-            chain,
-            key,
-        }
-    }
-
-    fn ca(&self) -> String {
-        path(&self.ca).to_string()
-    }
-}
-
-impl Drop for PemDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// `gnutls-serv --echo` on a free loopback port, serving `files`.
 struct GnutlsServ {
     proc: PeerProcess,
     addr: SocketAddr,
 }
 
-fn gnutls_serv(files: &PemDir, extra: &[&str]) -> GnutlsServ {
+fn gnutls_serv(files: &PemFiles, extra: &[&str]) -> GnutlsServ {
     let spawn = |port: u16| {
         let mut args = strings(&[
             "--echo",
@@ -325,7 +288,7 @@ fn echo_once(serv: &GnutlsServ, config: ClientConfig, version: ProtocolVersion) 
 #[test]
 fn our_client_talks_to_gnutls_serv() {
     let pki = TestPki::get(KeyType::EcdsaP256);
-    let files = PemDir::new(pki, "serv");
+    let files = PemFiles::new(pki, "serv");
     // gnutls-serv asks for a client certificate unless told not to; we
     // answer with an empty Certificate, covered by the Finished.
     for extra in [&[][..], &["--disable-client-cert"][..]] {
@@ -385,7 +348,7 @@ fn our_client_updates_keys_with_gnutls_serv() {
     // RFC 8446 §4.6.3: our KeyUpdate makes gnutls-serv read with our next
     // key; when we ask (update_requested) it sends its own KeyUpdate, and
     // the echo after it only reads if we moved on to its next key too.
-    let files = PemDir::new(TestPki::get(KeyType::EcdsaP256), "serv-keyupdate");
+    let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "serv-keyupdate");
     let serv = gnutls_serv(&files, &["--disable-client-cert"]);
     let received = Arc::new(Received::default());
     let config = observed_client(&[ProtocolVersion::TLSv1_3], &received);
@@ -412,7 +375,7 @@ fn our_client_checks_each_kind_of_gnutls_serv_key() {
     // The server's CertificateVerify / ServerKeyExchange signature, made by
     // GnuTLS with each key type, checked by us in both versions.
     for kt in [KeyType::Rsa2048, KeyType::EcdsaP384, KeyType::Ed25519] {
-        let files = PemDir::new(TestPki::get(kt), &format!("serv-{kt:?}"));
+        let files = PemFiles::new(TestPki::get(kt), &format!("serv-{kt:?}"));
         let serv = gnutls_serv(&files, &["--disable-client-cert"]);
         for version in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
             let config = client_config_for(kt, &[version]);
@@ -424,7 +387,7 @@ fn our_client_checks_each_kind_of_gnutls_serv_key() {
 #[test]
 fn our_client_resumes_with_gnutls_serv() {
     let pki = TestPki::get(KeyType::EcdsaP256);
-    let files = PemDir::new(pki, "serv-resume");
+    let files = PemFiles::new(pki, "serv-resume");
     // With tickets (TLS 1.3, and RFC 5077 in TLS 1.2), then TLS 1.2
     // session IDs only.
     for (extra, versions) in [

@@ -196,10 +196,12 @@ impl Drop for PeerProcess {
 }
 
 /// A key type's PKI as PEM files in a private temp directory, removed on
-/// drop. `s_server` wants the leaf and the rest of the chain apart.
+/// drop. `s_server` wants the leaf and the rest of the chain apart,
+/// `gnutls-serv` the whole chain in one file.
 pub struct PemFiles {
     pub dir: PathBuf,
     pub ca: PathBuf,
+    pub chain: PathBuf,
     pub leaf: PathBuf,
     pub intermediate: PathBuf,
     pub key: PathBuf,
@@ -207,8 +209,8 @@ pub struct PemFiles {
 
 impl PemFiles {
     pub fn new(pki: &TestPki, tag: &str) -> Self {
-        let dir = unique_temp_dir(&format!("openssl-{tag}"));
-        let (ca, _chain, key) = pki.write_pem_files(&dir);
+        let dir = unique_temp_dir(&format!("pem-{tag}"));
+        let (ca, chain, key) = pki.write_pem_files(&dir);
         if let Some(v1) = ed25519_pkcs8_v1(pki.key.secret_der()) {
             std::fs::write(&key, v1).unwrap();
         }
@@ -221,6 +223,7 @@ impl PemFiles {
         Self {
             dir,
             ca,
+            chain,
             leaf,
             intermediate,
             key,
@@ -250,10 +253,10 @@ impl Drop for PemFiles {
     }
 }
 
-/// OpenSSL 3.0 cannot load an Ed25519 key in the PKCS#8 v2 form
-/// (RFC 5958 OneAsymmetricKey, with the public key) that rcgen/aws-lc
-/// produce, so we hand it the v1 form (RFC 8410 §7): the same seed,
-/// without the public key.
+/// OpenSSL 3.0 (and GnuTLS 3.7) cannot load an Ed25519 key in the PKCS#8
+/// v2 form (RFC 5958 OneAsymmetricKey, with the public key) that
+/// rcgen/aws-lc produce, so we hand them the v1 form (RFC 8410 §7): the
+/// same seed, without the public key.
 pub fn ed25519_pkcs8_v1(der: &[u8]) -> Option<String> {
     // SEQUENCE { INTEGER 1, SEQUENCE { OID 1.3.101.112 }, OCTET STRING {
     // OCTET STRING (32) seed }, [1] public key }
