@@ -258,6 +258,13 @@ pub(super) struct Resuming {
     pub early: EarlySecret,
 }
 
+impl Resuming {
+    /// RFC 8446 §4.2.11: the PSK goes only with a suite of its own hash.
+    fn fits(&self, suite: &Tls13CipherSuite) -> bool {
+        self.early.suite().hash == suite.hash
+    }
+}
+
 impl State for ExpectServerHello {
     fn handle(
         self: Box<Self>,
@@ -513,11 +520,7 @@ impl ExpectServerHello {
         // with the hash of the suite the server chose.
         let psk = match (sh.extensions.pre_shared_key, resuming) {
             (None, _) => None,
-            (Some(0), Some(r))
-                if tls13_suite(r.ticket.suite).is_some_and(|t| t.hash == suite.hash) =>
-            {
-                Some(r)
-            }
+            (Some(0), Some(r)) if r.fits(suite) => Some(r),
             _ => return Err(PeerMisbehaved::SelectedInvalidPsk.into()),
         };
         cx.observe(|| Event::ServerRandom(&sh.random));
@@ -608,8 +611,7 @@ impl ExpectServerHello {
         x.pre_shared_key = None;
         // RFC 8446 §4.1.2: a PSK is offered again (with a fresh binder) only
         // if its hash matches the suite the server chose.
-        let resuming =
-            resuming.filter(|r| tls13_suite(r.ticket.suite).is_some_and(|t| t.hash == suite.hash));
+        let resuming = resuming.filter(|r| r.fits(suite));
         let now = ccx.config.time.now();
         let hello = match &resuming {
             Some(r) => offer_psk(ccx.hello, r, now, Some(&transcript))?,
