@@ -265,28 +265,45 @@ impl PlaintextQueue {
         self.spares = Vec::new();
     }
 
-    /// Copies out as much as fits in `out`. With `more_coming`, buffers
-    /// read to their end are kept as spares; without, they and any spares
-    /// are let go.
+    /// The unread plaintext of the oldest buffer (empty if none).
+    fn front(&self) -> &[u8] {
+        self.chunks
+            .front()
+            .map_or(&[], |(buf, range)| &buf[range.clone()])
+    }
+
+    /// Marks `n` bytes of `front()` as read (no more than it holds). With
+    /// `more_coming`, a buffer read to its end is kept as a spare; without,
+    /// once nothing is left, it and any spares are let go.
+    fn consume(&mut self, n: usize, more_coming: bool) {
+        let Some((_, range)) = self.chunks.front_mut() else {
+            return;
+        };
+        let n = n.min(range.len());
+        range.start += n;
+        self.len -= n;
+        if range.start == range.end {
+            if let Some((buf, _)) = self.chunks.pop_front() {
+                self.recycle(buf);
+            }
+        }
+        if !more_coming && self.is_empty() {
+            self.release_spares();
+        }
+    }
+
+    /// Copies out as much as fits in `out`.
     fn read(&mut self, out: &mut [u8], more_coming: bool) -> usize {
         let mut done = 0;
         while done < out.len() {
-            let Some((buf, range)) = self.chunks.front_mut() else {
+            let front = self.front();
+            if front.is_empty() {
                 break;
-            };
-            let n = range.len().min(out.len() - done);
-            out[done..done + n].copy_from_slice(&buf[range.start..range.start + n]);
-            range.start += n;
-            done += n;
-            if range.start == range.end {
-                if let Some((buf, _)) = self.chunks.pop_front() {
-                    self.recycle(buf);
-                }
             }
-        }
-        self.len -= done;
-        if !more_coming {
-            self.release_spares();
+            let n = front.len().min(out.len() - done);
+            out[done..done + n].copy_from_slice(&front[..n]);
+            done += n;
+            self.consume(n, more_coming);
         }
         done
     }
@@ -1282,16 +1299,22 @@ pub struct Reader<'a> {
     more_coming: bool,
 }
 
-impl io::Read for Reader<'_> {
-    /// Ok(0) means the peer sent close_notify. A transport closed without
-    /// it is `UnexpectedEof` (a truncation attack or a broken peer);
-    /// nothing available yet is `WouldBlock`.
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.common.received_plaintext.is_empty() {
-            return Ok(self.common.received_plaintext.read(buf, self.more_coming));
+impl<'a> Reader<'a> {
+    /// As `fill_buf`, but the bytes stay borrowed for as long as the
+    /// connection is (what `Stream`'s `fill_buf` returns).
+    pub fn into_first_chunk(self) -> io::Result<&'a [u8]> {
+        if self.common.received_plaintext.is_empty() {
+            self.nothing_to_read()?;
         }
-        if self.common.received_close_notify || buf.is_empty() {
-            return Ok(0);
+        Ok(self.common.received_plaintext.front())
+    }
+
+    /// Why there is no plaintext: Ok means the peer sent close_notify (the
+    /// end of the data). A transport closed without it is `UnexpectedEof`
+    /// (a truncation attack or a broken peer); else `WouldBlock`.
+    fn nothing_to_read(&self) -> io::Result<()> {
+        if self.common.received_close_notify {
+            return Ok(());
         }
         if self.peer_eof {
             return Err(io::Error::new(
@@ -1300,6 +1323,40 @@ impl io::Read for Reader<'_> {
             ));
         }
         Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+impl io::Read for Reader<'_> {
+    /// Ok(0) means the peer sent close_notify. A transport closed without
+    /// it is `UnexpectedEof`; nothing available yet is `WouldBlock`.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.common.received_plaintext.is_empty() {
+            return Ok(self.common.received_plaintext.read(buf, self.more_coming));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.nothing_to_read().map(|()| 0)
+    }
+}
+
+/// Received plaintext without a copy: `fill_buf` gives the bytes where they
+/// were decrypted, a record's worth at most; `consume` says how many were
+/// used. The ends are those of `read`: an empty slice after close_notify,
+/// `UnexpectedEof` or `WouldBlock` otherwise.
+impl io::BufRead for Reader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Reader {
+            common: self.common,
+            ..*self
+        }
+        .into_first_chunk()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.common
+            .received_plaintext
+            .consume(amt, self.more_coming);
     }
 }
 
@@ -1326,6 +1383,25 @@ impl io::Write for Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plaintext_queue_front_and_consume_stay_within_one_buffer() {
+        let mut q = PlaintextQueue::default();
+        assert_eq!(q.front(), b"");
+        q.consume(5, true);
+        q.push(b"xxab".to_vec(), 2..4);
+        q.push(b"cde".to_vec(), 0..3);
+        assert_eq!(q.front(), b"ab");
+        q.consume(1, true);
+        assert_eq!((q.front(), q.len()), (&b"b"[..], 4));
+        // More than the front holds: only the front is used up.
+        q.consume(10, true);
+        assert_eq!((q.front(), q.len()), (&b"cde"[..], 3));
+        assert_eq!(q.spares.len(), 1);
+        // The last bytes read with nothing more coming: no spares kept.
+        q.consume(3, false);
+        assert!(q.is_empty() && q.spares.is_empty());
+    }
 
     #[test]
     fn plaintext_queue_reads_ranges_in_order_and_reuses_buffers_only_while_busy() {

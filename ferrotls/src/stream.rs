@@ -1,7 +1,7 @@
 //! Blocking I/O: a connection joined to a `Read + Write` transport.
 
 use core::ops::DerefMut;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -76,17 +76,18 @@ fn complete_prior_io<T: Read + Write>(
     Ok(())
 }
 
-fn read<T: Read + Write>(
+/// Reads, processes and answers until plaintext has arrived or the data
+/// has ended (close_notify: Ok; a transport closed without it: an error).
+fn await_plaintext<T: Read + Write>(
     conn: &mut ConnectionCommon,
     sock: &mut T,
     idle_timeout: Option<Duration>,
-    buf: &mut [u8],
-) -> io::Result<usize> {
+) -> io::Result<()> {
     complete_prior_io(conn, sock, idle_timeout)?;
     loop {
-        match conn.reader().read(buf) {
+        match conn.reader().fill_buf() {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            other => return other,
+            other => return other.map(|_| ()),
         }
         conn.read_tls(sock)
             .map_err(|e| idle_check(conn, sock, idle_timeout, e))?;
@@ -94,6 +95,19 @@ fn read<T: Read + Write>(
         // Answers such as a KeyUpdate go out at once.
         conn.write_all_tls(sock)?;
     }
+}
+
+fn read<T: Read + Write>(
+    conn: &mut ConnectionCommon,
+    sock: &mut T,
+    idle_timeout: Option<Duration>,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    match buf.is_empty() {
+        true => complete_prior_io(conn, sock, idle_timeout)?,
+        false => await_plaintext(conn, sock, idle_timeout)?,
+    }
+    conn.reader().read(buf)
 }
 
 fn write<T: Read + Write>(
@@ -111,6 +125,18 @@ fn write<T: Read + Write>(
 impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> Read for Stream<'_, C, T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         read(self.conn, self.sock, self.idle_timeout, buf)
+    }
+}
+
+/// Plaintext without a copy, a record's worth at a time (see `Reader`).
+impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> BufRead for Stream<'_, C, T> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        await_plaintext(self.conn, self.sock, self.idle_timeout)?;
+        self.conn.reader().into_first_chunk()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.conn.reader().consume(amt);
     }
 }
 
@@ -164,6 +190,18 @@ impl<C: DerefMut<Target = ConnectionCommon>> StreamOwned<C, TcpStream> {
 impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> Read for StreamOwned<C, T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         read(&mut self.conn, &mut self.sock, self.idle_timeout, buf)
+    }
+}
+
+/// Plaintext without a copy, a record's worth at a time (see `Reader`).
+impl<C: DerefMut<Target = ConnectionCommon>, T: Read + Write> BufRead for StreamOwned<C, T> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        await_plaintext(&mut self.conn, &mut self.sock, self.idle_timeout)?;
+        self.conn.reader().into_first_chunk()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.conn.reader().consume(amt);
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, ErrorKind, Read, Write};
 use std::sync::Arc;
 
 use common::*;
@@ -389,11 +389,62 @@ fn close_notify_is_eof_and_truncation_is_an_error() {
     handshake(&mut c, &mut s).unwrap();
     assert_eq!(s.read_tls(&mut &b""[..]).unwrap(), 0);
     let err = s.reader().read(&mut buf).unwrap_err();
-    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
     // Nothing yet, transport open: WouldBlock.
     assert_eq!(
         c.reader().read(&mut buf).unwrap_err().kind(),
-        std::io::ErrorKind::WouldBlock
+        ErrorKind::WouldBlock
+    );
+}
+
+#[test]
+fn buf_read_gives_each_record_where_it_lies_and_ends_as_read_does() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    for record in [&b"alpha\nbe"[..], b"ta\ngamma\n", b"del", b"ta\n"] {
+        c.writer().write_all(record).unwrap();
+    }
+    transfer(&mut c, &mut s).unwrap();
+    // One record's plaintext at a time, the same bytes until consumed.
+    assert_eq!(s.reader().fill_buf().unwrap(), b"alpha\nbe");
+    assert_eq!(s.reader().fill_buf().unwrap(), b"alpha\nbe");
+    s.reader().consume(3);
+    assert_eq!(s.reader().fill_buf().unwrap(), b"ha\nbe");
+    // Consuming more than fill_buf gave stops at the record's end.
+    s.reader().consume(100);
+    assert_eq!(s.reader().fill_buf().unwrap(), b"ta\ngamma\n");
+    // std's line reading, within a record and across two.
+    let mut lines = Vec::new();
+    let mut reader = s.reader();
+    for _ in 0..3 {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        lines.push(line);
+    }
+    assert_eq!(lines, ["ta\n", "gamma\n", "delta\n"]);
+    assert_eq!(
+        s.reader().fill_buf().unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+    // read() and fill_buf() share one queue.
+    c.writer().write_all(b"omega").unwrap();
+    c.send_close_notify();
+    transfer(&mut c, &mut s).unwrap();
+    let mut buf = [0u8; 2];
+    assert_eq!(s.reader().read(&mut buf).unwrap(), 2);
+    assert_eq!(s.reader().fill_buf().unwrap(), b"ega");
+    s.reader().consume(3);
+    // close_notify: the end of the data, an empty slice.
+    assert_eq!(s.reader().fill_buf().unwrap(), b"");
+
+    // The transport closed without close_notify: truncation.
+    let (mut c, mut s) = pair(pki.client_config(), pki.server_config(), "localhost");
+    handshake(&mut c, &mut s).unwrap();
+    assert_eq!(s.read_tls(&mut &b""[..]).unwrap(), 0);
+    assert_eq!(
+        s.reader().fill_buf().unwrap_err().kind(),
+        ErrorKind::UnexpectedEof
     );
 }
 

@@ -14,7 +14,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -209,6 +209,48 @@ fn our_client_to_s_server_that_asks_for_a_client_certificate() {
         page.contains("no client certificate available"),
         "s_server saw a client certificate?\n{page}"
     );
+}
+
+/// `StreamOwned` as `BufRead`: `s_server -www -max_send_frag 512` sends
+/// its handshake messages and its page in records of at most 512 bytes, so
+/// lines cross records; `read_line` joins them, the page ends with
+/// close_notify (an empty `fill_buf`), and nothing is lost between lines.
+#[test]
+fn our_client_reads_lines_from_s_server_in_small_records() {
+    let kt = KeyType::EcdsaP256;
+    let files = PemFiles::for_key_type(kt);
+    let mut args = files.server_args();
+    args.extend(strings(&["-www", "-max_send_frag", "512"]));
+    let server = s_server(&args);
+    let (mut s, hs) = connect(server.addr, TestPki::get(kt).client_config(), "localhost");
+    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        match s.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => lines.push(line),
+            Err(e) => panic!("after {} lines: {e}", lines.len()),
+        }
+    }
+    assert!(s.fill_buf().unwrap().is_empty(), "data after close_notify");
+    assert_eq!(lines[0], "HTTP/1.0 200 ok\r\n");
+    assert!(lines.iter().all(|l| l.ends_with('\n')), "{lines:?}");
+    let page = lines.concat();
+    assert!(page.len() > 2 * 512, "page of {} bytes", page.len());
+    assert!(page.contains("New, TLSv1.3"), "page:\n{page}");
+    // The records were as small as asked (those in the recorded prefix
+    // of the server's bytes): 512 bytes of content, its type and the tag.
+    let mut lens = Vec::new();
+    let mut rest = &s.sock.read[..];
+    while let Some((head, body)) = rest.split_first_chunk::<5>() {
+        let len = usize::from(u16::from_be_bytes([head[3], head[4]]));
+        lens.push(len);
+        rest = body.get(len..).unwrap_or_default();
+    }
+    assert!(lens.iter().all(|&n| n <= 512 + 1 + 16), "{lens:?}");
+    assert!(lens.contains(&(512 + 1 + 16)), "no full record: {lens:?}");
 }
 
 #[test]
