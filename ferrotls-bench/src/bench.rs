@@ -10,17 +10,32 @@ use crate::tls::{check_kind, Conn, Kind, Shape, TlsImpl};
 /// The buffer between the two sides (as rustls-bench: 256 KiB).
 pub const TRANSFER_BUF: usize = 256 * 1024;
 
+/// How a receiver takes its plaintext.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// `reader().read()`, this many bytes at a time (rustls-bench: 16 KiB).
+    Read(usize),
+    /// `reader().fill_buf()` and `consume()`: seen where it lies, no copy.
+    FillBuf,
+}
+
 /// Where received plaintext goes in bulk and memory runs.
 pub struct Sink {
+    take: Take,
+    /// What `Take::Read` copies into.
     buf: Vec<u8>,
     pub received: u64,
 }
 
 impl Sink {
-    /// Reads plaintext `read_size` bytes at a time.
-    pub fn new(read_size: usize) -> Self {
+    pub fn new(take: Take) -> Self {
+        let buf = match take {
+            Take::Read(size) => vec![0; size.max(1)],
+            Take::FillBuf => Vec::new(),
+        };
         Self {
-            buf: vec![0; read_size.max(1)],
+            take,
+            buf,
             received: 0,
         }
     }
@@ -29,7 +44,7 @@ impl Sink {
 impl Default for Sink {
     /// 16 KiB reads, as rustls-bench.
     fn default() -> Self {
-        Self::new(16 * 1024)
+        Self::new(Take::Read(16 * 1024))
     }
 }
 
@@ -87,7 +102,11 @@ pub fn pump<A: Conn, B: Conn>(
 /// Reads (and discards) all buffered plaintext.
 fn drain<C: Conn>(conn: &mut C, sink: &mut Sink) -> Result<(), String> {
     loop {
-        match conn.read_plaintext(&mut sink.buf) {
+        let taken = match sink.take {
+            Take::Read(_) => conn.read_plaintext(&mut sink.buf),
+            Take::FillBuf => conn.consume_plaintext(),
+        };
+        match taken {
             Ok(0) => return Ok(()),
             Ok(n) => sink.received += n as u64,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
@@ -226,7 +245,7 @@ pub fn bench_bulk<I: TlsImpl>(
     cfg: &Configs<I>,
     expected: &Kind,
     write_size: usize,
-    read_size: usize,
+    take: Take,
     writes: u64,
     clock: Clock,
 ) -> Result<BulkTotals, String> {
@@ -239,7 +258,7 @@ pub fn bench_bulk<I: TlsImpl>(
     server.unlimit_buffers();
 
     let data = vec![0u8; write_size];
-    let mut sink = Sink::new(read_size);
+    let mut sink = Sink::new(take);
     // One untimed write first: caches, buffers and allocator warmed.
     let mut warm = BulkTotals::default();
     server

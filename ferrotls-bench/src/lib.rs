@@ -27,7 +27,10 @@
 //!   "bulk in-place" rows go through
 //!   ferrotls' `seal_into`/`open_in_place` and rustls' unbuffered
 //!   connections, which seal into and open in the transfer buffer itself
-//!   (see [`in_place`]).
+//!   (see [`in_place`]). "bulk fill_buf" rows are the buffered API with
+//!   the receiver taking plaintext by `BufRead::fill_buf`/`consume`
+//!   (both stacks' readers have it) instead of copying it out with
+//!   `read`: recv only, as sending is the same.
 //! - Memory: N idle connection pairs after a 1 KiB exchange, measured by
 //!   a counting global allocator ([`CountingAlloc`]).
 //!
@@ -281,6 +284,9 @@ pub enum Scenario {
     Bulk(Setup),
     /// Bulk through each implementation's in-place API.
     BulkInPlace(Setup),
+    /// Bulk with the buffered API, the receiver taking its plaintext with
+    /// `BufRead::fill_buf` instead of copying it out with `read`.
+    BulkFillBuf(Setup),
     Memory(Setup),
 }
 
@@ -305,6 +311,11 @@ impl Scenario {
                 s.version_label(),
                 Aead::of(s.suite).map_or("?", Aead::name)
             ),
+            Self::BulkFillBuf(s) => format!(
+                "bulk fill_buf {} {}",
+                s.version_label(),
+                Aead::of(s.suite).map_or("?", Aead::name)
+            ),
             Self::Memory(s) => format!("memory {} {} {}", s.version_label(), s.key, s.group),
         }
     }
@@ -314,7 +325,7 @@ impl Scenario {
             Self::Handshake(s) if s.resume == Resume::No => Section::FullHandshakes,
             Self::Handshake(_) => Section::ResumedHandshakes,
             Self::RawAead(_) => Section::RawAead,
-            Self::Bulk(_) | Self::BulkInPlace(_) => Section::Bulk,
+            Self::Bulk(_) | Self::BulkInPlace(_) | Self::BulkFillBuf(_) => Section::Bulk,
             Self::Memory(_) => Section::Memory,
         }
     }
@@ -327,6 +338,8 @@ enum Api {
     Buffered,
     /// Records sealed into and opened in the caller's buffer.
     InPlace,
+    /// As `Buffered`, plaintext taken with `fill_buf` (only recv differs).
+    FillBuf,
 }
 
 /// A [`Setup`] from its parts.
@@ -433,6 +446,19 @@ pub fn scenarios() -> Vec<Scenario> {
             Resume::No,
         )));
     }
+    for (version, suite) in [
+        (V13, aes128_13),
+        (V13, S::TLS_CHACHA20_POLY1305_SHA256),
+        (V12, ecdhe_ecdsa_aes128),
+    ] {
+        v.push(BulkFillBuf(setup(
+            version,
+            suite,
+            G::X25519,
+            p256,
+            Resume::No,
+        )));
+    }
     v.push(Memory(setup(V13, aes128_13, G::X25519, p256, Resume::No)));
     v.push(Memory(setup(
         V12,
@@ -488,6 +514,7 @@ impl Bench {
             Scenario::RawAead(a) => self.raw_rows(&name, section, a)?,
             Scenario::Bulk(s) => self.bulk_rows(&name, section, &s, Api::Buffered)?,
             Scenario::BulkInPlace(s) => self.bulk_rows(&name, section, &s, Api::InPlace)?,
+            Scenario::BulkFillBuf(s) => self.bulk_rows(&name, section, &s, Api::FillBuf)?,
             Scenario::Memory(s) => self.memory_rows(&name, section, &s)?,
         })
     }
@@ -706,7 +733,10 @@ impl Bench {
         let rust = self.configs::<Rustls>(s);
         let expected = s.expected();
         let write = self.sizes.bulk_write;
-        let read = self.sizes.bulk_read;
+        let take = match api {
+            Api::FillBuf => bench::Take::FillBuf,
+            _ => bench::Take::Read(self.sizes.bulk_read),
+        };
         let writes = self.sizes.bulk_bytes.div_ceil(write as u64).max(1);
         let slices = self.sizes.slices.min(writes).max(1);
         let per_slice = writes.div_ceil(slices);
@@ -715,8 +745,8 @@ impl Bench {
             Which::Ferrotls => {
                 let cfg = ferro.as_ref().map_err(Clone::clone)?;
                 match api {
-                    Api::Buffered => {
-                        bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
+                    Api::Buffered | Api::FillBuf => {
+                        bench::bench_bulk(cfg, &expected, write, take, per_slice, clock)
                     }
                     Api::InPlace => {
                         in_place::ferrotls_bulk(cfg, &expected, write, per_slice, clock)
@@ -726,8 +756,8 @@ impl Bench {
             Which::Rustls => {
                 let cfg = rust.as_ref().map_err(Clone::clone)?;
                 match api {
-                    Api::Buffered => {
-                        bench::bench_bulk(cfg, &expected, write, read, per_slice, clock)
+                    Api::Buffered | Api::FillBuf => {
+                        bench::bench_bulk(cfg, &expected, write, take, per_slice, clock)
                     }
                     Api::InPlace => in_place::rustls_bulk(cfg, &expected, write, per_slice, clock),
                 }
@@ -784,6 +814,10 @@ impl Bench {
                 |t| mb(t) / t.recv.secs,
             ),
         ];
+        if api == Api::FillBuf {
+            // Sending is as in the buffered rows: only recv is new here.
+            rows.remove(0);
+        }
         if api == Api::Buffered {
             // What the sender spends in all, copying the records out too.
             rows.insert(

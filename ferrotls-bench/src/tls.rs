@@ -3,7 +3,7 @@
 //! the kind of handshake each side reports.
 
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 
 use ferrotls::{CipherSuite, NamedGroup, ProtocolVersion};
@@ -147,6 +147,10 @@ pub trait Conn {
     fn write_plaintext(&mut self, data: &[u8]) -> io::Result<()>;
     /// `WouldBlock` when nothing is buffered.
     fn read_plaintext(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Takes the plaintext `fill_buf` shows (`BufRead`, no copy) and
+    /// consumes it: the byte count, 0 at the end of the data, `WouldBlock`
+    /// when nothing is buffered.
+    fn consume_plaintext(&mut self) -> io::Result<usize>;
     fn kind(&self) -> Kind;
     /// Lifts any cap on buffered outgoing data (rustls-bench does this
     /// for bulk transfer).
@@ -218,6 +222,12 @@ macro_rules! ferrotls_conn {
             }
             fn read_plaintext(&mut self, buf: &mut [u8]) -> io::Result<usize> {
                 self.reader().read(buf)
+            }
+            fn consume_plaintext(&mut self) -> io::Result<usize> {
+                let mut reader = self.reader();
+                let n = reader.fill_buf()?.len();
+                reader.consume(n);
+                Ok(n)
             }
             fn kind(&self) -> Kind {
                 Kind {
@@ -345,6 +355,12 @@ macro_rules! rustls_conn {
             }
             fn read_plaintext(&mut self, buf: &mut [u8]) -> io::Result<usize> {
                 self.reader().read(buf)
+            }
+            fn consume_plaintext(&mut self) -> io::Result<usize> {
+                let mut reader = self.reader();
+                let n = reader.fill_buf()?.len();
+                reader.consume(n);
+                Ok(n)
             }
             fn kind(&self) -> Kind {
                 rustls_kind(self)
