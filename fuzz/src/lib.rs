@@ -204,7 +204,7 @@ pub fn session(tls13: bool, stage: Stage, victim_is_client: bool) -> Option<(Mit
 /// answers to the real peer and adding the peer's replies to `genuine`;
 /// then drains the victim's output and reads what plaintext it has.
 pub fn drive(m: &mut Mitm, victim_is_client: bool, parts: &[Part], mut genuine: Vec<Part>) {
-    use std::io::Read;
+    use std::io::{BufRead, Read};
     let mut peer_ok = true;
     for p in parts {
         let p = match (p.typ, p.data.first()) {
@@ -243,9 +243,21 @@ pub fn drive(m: &mut Mitm, victim_is_client: bool, parts: &[Part], mut genuine: 
         false => &mut m.server,
     };
     let _ = take_output(conn);
+    // Plaintext taken both ways in turn: copied by read, and half of each
+    // record's worth at a time by fill_buf and consume.
     let mut buf = [0u8; 4096];
-    while let Ok(n) = conn.reader().read(&mut buf) {
-        if n == 0 {
+    for turn in 0usize.. {
+        let mut reader = conn.reader();
+        let taken = match turn % 2 {
+            0 => reader.read(&mut buf),
+            _ => reader
+                .fill_buf()
+                .map(|b| b.len().div_ceil(2))
+                .inspect(|&n| {
+                    reader.consume(n);
+                }),
+        };
+        if !matches!(taken, Ok(n) if n > 0) {
             break;
         }
     }
