@@ -433,32 +433,15 @@ pub fn scenarios() -> Vec<Scenario> {
     ] {
         v.push(Bulk(setup(V12, suite, G::X25519, p256, Resume::No)));
     }
-    for (version, suite) in [
+    // The other plaintext APIs, on one suite of each kind.
+    let api_suites = [
         (V13, aes128_13),
         (V13, S::TLS_CHACHA20_POLY1305_SHA256),
         (V12, ecdhe_ecdsa_aes128),
-    ] {
-        v.push(BulkInPlace(setup(
-            version,
-            suite,
-            G::X25519,
-            p256,
-            Resume::No,
-        )));
-    }
-    for (version, suite) in [
-        (V13, aes128_13),
-        (V13, S::TLS_CHACHA20_POLY1305_SHA256),
-        (V12, ecdhe_ecdsa_aes128),
-    ] {
-        v.push(BulkFillBuf(setup(
-            version,
-            suite,
-            G::X25519,
-            p256,
-            Resume::No,
-        )));
-    }
+    ];
+    let bulk = |version, suite| setup(version, suite, G::X25519, p256, Resume::No);
+    v.extend(api_suites.map(|(version, suite)| BulkInPlace(bulk(version, suite))));
+    v.extend(api_suites.map(|(version, suite)| BulkFillBuf(bulk(version, suite))));
     v.push(Memory(setup(V13, aes128_13, G::X25519, p256, Resume::No)));
     v.push(Memory(setup(
         V12,

@@ -274,20 +274,19 @@ impl PlaintextQueue {
 
     /// Marks `n` bytes of `front()` as read (no more than it holds). With
     /// `more_coming`, a buffer read to its end is kept as a spare; without,
-    /// once nothing is left, it and any spares are let go.
+    /// it and any spares are let go.
     fn consume(&mut self, n: usize, more_coming: bool) {
-        let Some((_, range)) = self.chunks.front_mut() else {
-            return;
-        };
-        let n = n.min(range.len());
-        range.start += n;
-        self.len -= n;
-        if range.start == range.end {
-            if let Some((buf, _)) = self.chunks.pop_front() {
-                self.recycle(buf);
+        if let Some((_, range)) = self.chunks.front_mut() {
+            let n = n.min(range.len());
+            range.start += n;
+            self.len -= n;
+            if range.start == range.end {
+                if let (Some((buf, _)), true) = (self.chunks.pop_front(), more_coming) {
+                    self.recycle(buf);
+                }
             }
         }
-        if !more_coming && self.is_empty() {
+        if !more_coming {
             self.release_spares();
         }
     }
