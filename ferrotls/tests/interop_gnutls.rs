@@ -13,7 +13,7 @@ mod common;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use common::openssl::{
     connect, listen_on_free_port, path, read_lines, strings, EchoServer, PeerProcess, PemFiles,
@@ -21,7 +21,6 @@ use common::openssl::{
 };
 use common::*;
 use ferrotls::msgs::enums::HandshakeType;
-use ferrotls::observe::{Direction, Event, Observer};
 use ferrotls::{CipherSuite, ClientConfig, NamedGroup, ProtocolVersion};
 
 const TLS13: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
@@ -309,29 +308,6 @@ fn our_client_talks_to_gnutls_serv() {
             assert_eq!(s.conn.negotiated_group(), Some(second));
             assert_eq!(received.count(HandshakeType::ServerHello), 1 + retries);
             let _ = s.close();
-        }
-    }
-}
-
-/// The handshake messages our client received, by type.
-#[derive(Debug, Default)]
-struct Received(Mutex<Vec<HandshakeType>>);
-
-impl Received {
-    fn count(&self, typ: HandshakeType) -> usize {
-        self.0.lock().unwrap().iter().filter(|t| **t == typ).count()
-    }
-}
-
-impl Observer for Received {
-    fn event(&self, event: &Event<'_>) {
-        if let Event::Message {
-            direction: Direction::Received,
-            typ,
-            ..
-        } = event
-        {
-            self.0.lock().unwrap().push(*typ);
         }
     }
 }

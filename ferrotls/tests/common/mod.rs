@@ -5,8 +5,10 @@
 pub mod openssl;
 pub mod rustls_peer;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use ferrotls::msgs::enums::HandshakeType;
+use ferrotls::observe::{Direction, Event, Observer};
 use ferrotls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use ferrotls::{ClientConfig, ConnectionCommon, Error, RootCertStore, ServerConfig};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
@@ -226,4 +228,28 @@ pub fn starts_with_hello_retry_request(server_bytes: &[u8]) -> bool {
         && server_bytes[0] == 22
         && server_bytes[5] == 2
         && server_bytes[11..43] == RFC8446_HRR_RANDOM
+}
+
+/// An observer of the handshake messages a connection received, by type
+/// (how many ServerHellos, how many KeyUpdates).
+#[derive(Debug, Default)]
+pub struct Received(Mutex<Vec<HandshakeType>>);
+
+impl Received {
+    pub fn count(&self, typ: HandshakeType) -> usize {
+        self.0.lock().unwrap().iter().filter(|t| **t == typ).count()
+    }
+}
+
+impl Observer for Received {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::Message {
+            direction: Direction::Received,
+            typ,
+            ..
+        } = event
+        {
+            self.0.lock().unwrap().push(*typ);
+        }
+    }
 }
