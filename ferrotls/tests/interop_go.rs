@@ -1,0 +1,426 @@
+//! Interop with Go's crypto/tls, a fourth TLS stack we did not write:
+//! `tests/go_peer/main.go`, built here with the `go` tool (`.ci/run`
+//! installs golang-go), as a client of our server and as a server for our
+//! client, in TLS 1.3 and TLS 1.2: ECDSA P-256/P-384, Ed25519 and RSA
+//! keys, resumption by ticket in both versions, HelloRetryRequest both
+//! ways, ALPN, and KeyUpdate. Each side's view of the connection (Go's
+//! `conn` line, our connection's state) must agree.
+//!
+//! Nothing here may hang: every child process is killed by a guard when it
+//! goes out of scope, every socket has a timeout, and every wait is
+//! bounded. No assertion is about timing.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use common::openssl::{connect, path, read_lines, strings, EchoServer, PeerProcess, PemFiles};
+use common::*;
+use ferrotls::msgs::enums::HandshakeType;
+use ferrotls::{ClientConfig, Error, NamedGroup, ProtocolVersion};
+
+/// The Go peer, built once per test run.
+fn go_peer() -> &'static str {
+    static PEER: OnceLock<String> = OnceLock::new();
+    PEER.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/go_peer/main.go");
+        let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-peer");
+        let built = Command::new("go")
+            .arg("build")
+            .arg("-o")
+            .arg(&exe)
+            .arg(&src)
+            // Standard library only: nothing to fetch.
+            .env("GOPROXY", "off")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run go (is golang-go installed?): {e}"));
+        assert!(
+            built.status.success(),
+            "go build failed:\n{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        exe.to_str().unwrap().to_string()
+    })
+}
+
+/// Whether the Go in use sends and accepts the extended master secret
+/// extension (RFC 7627) in TLS 1.2: Go 1.21 and later. Before, a TLS 1.2
+/// handshake with Go has none, which we refuse unless told otherwise.
+fn go_has_extended_master_secret() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        let out = Command::new("go").arg("version").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // "go version go1.19.8 linux/amd64"
+        let minor = text
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("go1."))
+            .and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+        minor.unwrap_or_else(|| panic!("cannot read the Go version: {text}")) >= 21
+    })
+}
+
+/// One `conn` line of the Go peer: its view of a connection.
+#[derive(Debug)]
+struct GoConn(HashMap<String, String>);
+
+impl GoConn {
+    fn all(text: &str) -> Vec<GoConn> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("conn "))
+            .map(|l| {
+                let fields = l.split(' ').filter_map(|kv| kv.split_once('='));
+                GoConn(fields.map(|(k, v)| (k.into(), v.into())).collect())
+            })
+            .collect()
+    }
+
+    fn get(&self, key: &str) -> &str {
+        self.0.get(key).map_or("?", String::as_str)
+    }
+
+    fn resumed(&self) -> bool {
+        self.get("resumed") == "true"
+    }
+
+    /// Go's names: "TLSv1.3", and suites as IANA spells them.
+    fn agrees_with(&self, version: Option<ProtocolVersion>, suite: Option<&str>) {
+        let version = match version {
+            Some(ProtocolVersion::TLSv1_3) => "TLSv1.3",
+            Some(ProtocolVersion::TLSv1_2) => "TLSv1.2",
+            other => panic!("we negotiated {other:?}"),
+        };
+        assert_eq!(self.get("version"), version, "{self:?}");
+        assert_eq!(Some(self.get("suite")), suite, "{self:?}");
+    }
+}
+
+fn max_version(version: ProtocolVersion) -> &'static str {
+    match version {
+        ProtocolVersion::TLSv1_2 => "1.2",
+        _ => "1.3",
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Go's client against our server
+
+/// Runs the Go client against `addr` to the end; its output, which must
+/// show success.
+fn go_client(addr: SocketAddr, files: &PemFiles, extra: &[&str]) -> String {
+    let mut args = strings(&["client", "-connect"]);
+    args.push(addr.to_string());
+    args.extend(strings(&["-ca", path(&files.ca)]));
+    args.extend(strings(extra));
+    let mut proc = PeerProcess::spawn(go_peer(), args);
+    let status = proc.wait_exit();
+    assert!(status.success(), "Go client failed\n{}", proc.describe());
+    proc.stdout.text()
+}
+
+/// Our server for `kt`'s test PKI, accepting TLS 1.2 without the extended
+/// master secret when the Go in use cannot send it (see
+/// `tls12_without_extended_master_secret_is_refused_by_default`).
+fn server_config(kt: KeyType) -> ferrotls::ServerConfig {
+    let mut config = TestPki::get(kt).server_config();
+    config.require_extended_master_secret = go_has_extended_master_secret();
+    config
+}
+
+#[test]
+fn go_client_talks_to_our_server_and_resumes() {
+    // Two connections sharing Go's session cache: a full handshake, then
+    // one resumed with the ticket we issued (TLS 1.3 NewSessionTicket, or
+    // TLS 1.2's RFC 5077 ticket).
+    let cases = [
+        (KeyType::EcdsaP256, ProtocolVersion::TLSv1_3),
+        (KeyType::EcdsaP256, ProtocolVersion::TLSv1_2),
+        (KeyType::Rsa2048, ProtocolVersion::TLSv1_3),
+        (KeyType::Rsa2048, ProtocolVersion::TLSv1_2),
+        (KeyType::Ed25519, ProtocolVersion::TLSv1_3),
+        (KeyType::EcdsaP384, ProtocolVersion::TLSv1_2),
+    ];
+    for (kt, version) in cases {
+        let ctx = format!("{kt:?} {version:?}");
+        let pki = TestPki::get(kt);
+        let files = PemFiles::new(pki, "go-client");
+        let server = EchoServer::start(server_config(kt));
+        let text = go_client(
+            server.addr,
+            &files,
+            &["-n", "2", "-max", max_version(version)],
+        );
+        let go = GoConn::all(&text);
+        assert_eq!(go.len(), 2, "{ctx}: {text}");
+        for (i, go) in go.iter().enumerate() {
+            let served = server.next();
+            assert_eq!(served.handshake, Ok(()), "{ctx}: {served:?}");
+            assert_eq!(served.version, Some(version), "{ctx}");
+            go.agrees_with(served.version, served.suite.and_then(|s| s.name()));
+            assert_eq!(served.resumed, i == 1, "{ctx}: connection {i}");
+            assert_eq!(go.resumed(), i == 1, "{ctx}: connection {i}: {go:?}");
+            assert_eq!(go.get("sni"), "localhost");
+            assert_eq!(served.received, format!("hello {i}\n").as_bytes());
+            assert_eq!(served.close, Ok(()), "{ctx}: Go ends with close_notify");
+        }
+    }
+}
+
+#[test]
+fn go_client_sends_the_key_share_our_server_asks_for() {
+    // RFC 8446 §4.1.4: Go sends a share for its first group only; P-521,
+    // which we do not implement, gets a HelloRetryRequest for P-256.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemFiles::new(pki, "go-hrr");
+    let server = EchoServer::start(pki.server_config());
+    let text = go_client(server.addr, &files, &["-curves", "P521,P256"]);
+    let served = server.next();
+    assert_eq!(served.handshake, Ok(()), "{served:?}");
+    assert!(served.hrr, "no HelloRetryRequest");
+    assert_eq!(served.group, Some(NamedGroup::secp256r1));
+    GoConn::all(&text)[0].agrees_with(served.version, served.suite.and_then(|s| s.name()));
+}
+
+#[test]
+fn go_client_gets_our_most_preferred_protocol() {
+    // RFC 7301 §3.2; with nothing in common, no_application_protocol.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemFiles::new(pki, "go-alpn");
+    let mut config = server_config(KeyType::EcdsaP256);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let server = EchoServer::start(config);
+    for max in ["1.3", "1.2"] {
+        let text = go_client(server.addr, &files, &["-alpn", "http/1.1,h2", "-max", max]);
+        assert_eq!(GoConn::all(&text)[0].get("alpn"), "h2", "{text}");
+        assert_eq!(server.next().alpn.as_deref(), Some(&b"h2"[..]));
+    }
+    let mut args = strings(&["client", "-alpn", "spdy/3", "-ca", path(&files.ca)]);
+    args.extend(["-connect".to_string(), server.addr.to_string()]);
+    let mut proc = PeerProcess::spawn(go_peer(), args);
+    assert!(!proc.wait_exit().success(), "{}", proc.describe());
+    assert!(
+        proc.stderr.text().contains("no application protocol"),
+        "{}",
+        proc.describe()
+    );
+    assert_eq!(server.next().error, Some(Error::NoApplicationProtocol));
+}
+
+// ---------------------------------------------------------------------------
+// Our client against Go's server
+
+/// The Go server on a free loopback port, serving `files`.
+struct GoServer {
+    proc: PeerProcess,
+    addr: SocketAddr,
+}
+
+impl GoServer {
+    fn start(files: &PemFiles, extra: &[&str]) -> Self {
+        let mut args = strings(&["server", "-chain", path(&files.chain)]);
+        args.extend(strings(&["-key", path(&files.key)]));
+        args.extend(strings(extra));
+        let mut proc = PeerProcess::spawn(go_peer(), args);
+        assert!(
+            proc.wait_for(|out, _| listening_on(out).is_some()),
+            "{}",
+            proc.describe()
+        );
+        let addr = listening_on(&proc.stdout.text()).unwrap().parse().unwrap();
+        Self { proc, addr }
+    }
+
+    /// Go's view of its `i`th connection (from 0), once it has ended.
+    fn conn(&mut self, i: usize) -> GoConn {
+        let closed = |out: &str| out.lines().filter(|l| l.starts_with("closed ")).count() > i;
+        assert!(
+            self.proc.wait_for(|out, _| closed(out)),
+            "{}",
+            self.proc.describe()
+        );
+        let out = self.proc.stdout.text();
+        let closes: Vec<_> = out.lines().filter(|l| l.starts_with("closed ")).collect();
+        assert_eq!(
+            closes[i], "closed EOF",
+            "our close_notify is Go's EOF\n{out}"
+        );
+        GoConn::all(&out).remove(i)
+    }
+}
+
+/// The address in the Go server's "listening ADDR" line.
+fn listening_on(out: &str) -> Option<&str> {
+    out.lines().find_map(|l| l.strip_prefix("listening "))
+}
+
+/// One connection of our client: a line echoed, then close_notify.
+/// Returns whether the session was resumed and the suite's name.
+fn echo_once(server: &GoServer, config: ClientConfig) -> (bool, Option<&'static str>) {
+    let (mut s, hs) = connect(server.addr, config, "localhost");
+    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
+    s.write_all(b"ping from ferrotls\n").unwrap();
+    assert_eq!(read_lines(&mut s, 1), b"ping from ferrotls\n");
+    s.close().unwrap();
+    let suite = s.conn.negotiated_cipher_suite().and_then(|s| s.name());
+    (s.conn.is_resumed(), suite)
+}
+
+/// Our client trusting `kt`'s test CA, offering `version` only (and
+/// TLS 1.2 without the extended master secret if Go cannot do it).
+fn client_config(kt: KeyType, version: ProtocolVersion) -> ClientConfig {
+    let mut config = TestPki::get(kt).client_config();
+    config.versions = vec![version];
+    config.require_extended_master_secret = go_has_extended_master_secret();
+    config
+}
+
+#[test]
+fn our_client_talks_to_go_server_and_resumes() {
+    // Go's server signs with each key type in both versions, and issues
+    // tickets in both; our second connection resumes with one.
+    for kt in [
+        KeyType::EcdsaP256,
+        KeyType::EcdsaP384,
+        KeyType::Ed25519,
+        KeyType::Rsa2048,
+    ] {
+        let files = PemFiles::new(TestPki::get(kt), &format!("go-server-{kt:?}"));
+        let mut server = GoServer::start(&files, &[]);
+        let mut conns = 0;
+        for version in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
+            // Clones share the session cache.
+            let config = client_config(kt, version);
+            for resume in [false, true] {
+                let (resumed, suite) = echo_once(&server, config.clone());
+                assert_eq!(resumed, resume, "{kt:?} {version:?}");
+                let go = server.conn(conns);
+                conns += 1;
+                go.agrees_with(Some(version), suite);
+                assert_eq!(go.resumed(), resume, "{kt:?} {version:?}: {go:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn our_client_answers_go_servers_hello_retry_request() {
+    // Go's server wants P-256 only; we sent shares for X25519MLKEM768 and
+    // x25519, so it asks for a P-256 share (RFC 8446 §4.1.4).
+    let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-hrr");
+    let mut server = GoServer::start(&files, &["-curves", "P256"]);
+    let received = Arc::new(Received::default());
+    let mut config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
+    config.observer = Some(received.clone());
+    let (mut s, hs) = connect(server.addr, config, "localhost");
+    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
+    assert_eq!(s.conn.negotiated_group(), Some(NamedGroup::secp256r1));
+    assert_eq!(received.count(HandshakeType::ServerHello), 2);
+    s.close().unwrap();
+    server.conn(0);
+}
+
+#[test]
+fn our_client_gets_go_servers_most_preferred_protocol() {
+    let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-alpn");
+    let mut server = GoServer::start(&files, &["-alpn", "http/1.1,h2"]);
+    for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
+        .into_iter()
+        .enumerate()
+    {
+        let mut config = client_config(KeyType::EcdsaP256, version);
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let (mut s, hs) = connect(server.addr, config, "localhost");
+        hs.unwrap();
+        assert_eq!(s.conn.alpn_protocol(), Some(&b"http/1.1"[..]));
+        s.close().unwrap();
+        assert_eq!(server.conn(i).get("alpn"), "http/1.1");
+    }
+}
+
+#[test]
+fn our_client_updates_keys_with_go_server() {
+    // RFC 8446 §4.6.3: Go reads on with our next key after each of our
+    // KeyUpdates, and answers update_requested with a KeyUpdate of its own;
+    // its echo after that reads only if we moved to its next key too.
+    let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-keyupdate");
+    let mut server = GoServer::start(&files, &[]);
+    let received = Arc::new(Received::default());
+    let mut config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
+    config.observer = Some(received.clone());
+    let (mut s, hs) = connect(server.addr, config, "localhost");
+    hs.unwrap();
+    for (i, request_peer) in [(0, true), (1, false), (2, true)] {
+        s.conn.send_key_update(request_peer).unwrap();
+        let line = format!("after update {i}\n");
+        s.write_all(line.as_bytes()).unwrap();
+        assert_eq!(
+            read_lines(&mut s, 1),
+            line.as_bytes(),
+            "{}",
+            server.proc.describe()
+        );
+    }
+    assert_eq!(
+        received.count(HandshakeType::KeyUpdate),
+        2,
+        "one answer per request"
+    );
+    s.close().unwrap();
+    server.conn(0);
+}
+
+// ---------------------------------------------------------------------------
+// Both ways
+
+#[test]
+fn tls12_without_extended_master_secret_is_refused_by_default() {
+    // RFC 7627: by default we require the extended master secret in
+    // TLS 1.2, both ways. Go before 1.21 has none: our client ends the
+    // handshake with handshake_failure, our server refuses Go's client
+    // the same way. A Go that has it gets through.
+    let kt = KeyType::EcdsaP256;
+    let pki = TestPki::get(kt);
+    let files = PemFiles::new(pki, "go-ems");
+    let mut go_server = GoServer::start(&files, &["-max", "1.2"]);
+    let (s, hs) = connect(go_server.addr, pki.client_config(), "localhost");
+    let server = EchoServer::start(pki.server_config());
+    let mut args = strings(&["client", "-max", "1.2", "-ca", path(&files.ca)]);
+    args.extend(["-connect".to_string(), server.addr.to_string()]);
+    let mut go_client = PeerProcess::spawn(go_peer(), args);
+    let go_client_ok = go_client.wait_exit().success();
+    let served = server.next();
+    if go_has_extended_master_secret() {
+        hs.unwrap();
+        assert!(go_client_ok, "{}", go_client.describe());
+        assert_eq!(served.version, Some(ProtocolVersion::TLSv1_2));
+        drop(s);
+        return;
+    }
+    let refused = Error::PeerIncompatible(ferrotls::PeerIncompatible::ExtendedMasterSecretRequired);
+    let err = hs.unwrap_err();
+    assert!(err.to_string().contains("extended master secret"), "{err}");
+    assert_eq!(s.conn.error(), Some(&refused));
+    let failed = |out: &str, _: &str| out.lines().any(|l| l.starts_with("failed "));
+    assert!(
+        go_server.proc.wait_for(failed),
+        "{}",
+        go_server.proc.describe()
+    );
+    assert!(
+        go_server.proc.stdout.text().contains("handshake failure"),
+        "{}",
+        go_server.proc.describe()
+    );
+    assert!(!go_client_ok);
+    assert!(
+        go_client.stderr.text().contains("handshake failure"),
+        "{}",
+        go_client.describe()
+    );
+    assert_eq!(served.error, Some(refused));
+}
