@@ -86,6 +86,34 @@ fn s_client_sess_out_and_sess_in_resume_with_our_server() {
 }
 
 #[test]
+fn s_client_resumes_after_our_hello_retry_request() {
+    // RFC 8446 §4.2.11.2: offering its ticket with a share for P-521 only
+    // (which we lack), s_client gets a HelloRetryRequest and sends a second
+    // ClientHello whose binder covers message_hash(ClientHello1),
+    // the HelloRetryRequest and itself; we check it and resume.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let dir = unique_temp_dir("resume-hrr");
+    let (ca, _, _) = pki.write_pem_files(&dir);
+    let (port, server) = serve(server_config(pki, ProtocolVersion::TLSv1_3), 2);
+    let sess = dir.join("sess.pem");
+    let first = s_client(port, &ca, &["-tls1_3", "-sess_out", path(&sess)]);
+    assert!(first.contains("New, TLSv1.3"), "{first}");
+    let retry = [
+        "-tls1_3",
+        "-groups",
+        "P-521:P-256",
+        "-msg",
+        "-sess_in",
+        path(&sess),
+    ];
+    let second = s_client(port, &ca, &retry);
+    assert_eq!(second.matches(", ClientHello").count(), 2, "{second}");
+    assert!(second.contains("Reused, TLSv1.3"), "{second}");
+    assert_eq!(server.join().unwrap(), [false, true]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn s_client_reconnect_resumes_tls12_with_our_server() {
     let pki = TestPki::get(KeyType::EcdsaP256);
     let dir = unique_temp_dir("resume-reconnect");
