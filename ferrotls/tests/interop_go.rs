@@ -13,7 +13,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -165,9 +165,30 @@ fn go_client_talks_to_our_server_and_resumes() {
             assert_eq!(served.resumed, i == 1, "{ctx}: connection {i}");
             assert_eq!(go.resumed(), i == 1, "{ctx}: connection {i}: {go:?}");
             assert_eq!(go.get("sni"), "localhost");
+            // Our leaf and intermediate (kept with the session on resumption).
+            assert_eq!(go.get("certs"), "2", "{ctx}: {go:?}");
             assert_eq!(served.received, format!("hello {i}\n").as_bytes());
             assert_eq!(served.close, Ok(()), "{ctx}: Go ends with close_notify");
         }
+    }
+}
+
+#[test]
+fn go_client_and_our_server_move_megabytes_both_ways() {
+    // Go writes in records that grow from about 1 KiB to 16 KiB (its
+    // dynamic record sizing) while reading our echo back at once.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemFiles::new(pki, "go-bulk");
+    let server = EchoServer::start(server_config(KeyType::EcdsaP256));
+    for max in ["1.3", "1.2"] {
+        go_client(server.addr, &files, &["-bytes", "3000000", "-max", max]);
+        let served = server.next();
+        assert_eq!(served.close, Ok(()), "{max}: {served:?}");
+        assert_eq!(
+            served.received.len(),
+            "hello 0\n".len() + 3_000_000,
+            "{max}"
+        );
     }
 }
 
@@ -304,6 +325,53 @@ fn our_client_talks_to_go_server_and_resumes() {
                 assert_eq!(go.resumed(), resume, "{kt:?} {version:?}: {go:?}");
             }
         }
+    }
+}
+
+#[test]
+fn our_client_moves_megabytes_through_go_server() {
+    let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-bulk");
+    let mut server = GoServer::start(&files, &[]);
+    for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
+        .into_iter()
+        .enumerate()
+    {
+        let config = client_config(KeyType::EcdsaP256, version);
+        let (mut s, hs) = connect(server.addr, config, "localhost");
+        hs.unwrap();
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        // A chunk out, the same chunk back: neither side's buffers fill.
+        let mut back = vec![0u8; 64 * 1024];
+        for chunk in data.chunks(back.len()) {
+            s.write_all(chunk).unwrap();
+            s.read_exact(&mut back[..chunk.len()]).unwrap();
+            assert_eq!(&back[..chunk.len()], chunk, "{version:?}");
+        }
+        s.close().unwrap();
+        server.conn(i).agrees_with(
+            Some(version),
+            s.conn.negotiated_cipher_suite().and_then(|c| c.name()),
+        );
+    }
+}
+
+#[test]
+fn our_client_answers_go_servers_certificate_request() {
+    // RFC 8446 §4.4.2, RFC 5246 §7.4.6: asked for a certificate we have
+    // none of, we send an empty Certificate, and Go checks our Finished
+    // over a transcript that includes it.
+    let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-certreq");
+    let mut server = GoServer::start(&files, &["-request-cert"]);
+    for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
+        .into_iter()
+        .enumerate()
+    {
+        let config = client_config(KeyType::EcdsaP256, version);
+        let (resumed, suite) = echo_once(&server, config);
+        assert!(!resumed);
+        let go = server.conn(i);
+        go.agrees_with(Some(version), suite);
+        assert_eq!(go.get("certs"), "0", "{go:?}");
     }
 }
 

@@ -2,25 +2,30 @@
 // (ferrotls/tests/interop_go.rs builds it with `go build`; standard
 // library only).
 //
-//	go-peer server -chain chain.pem -key key.pem [-max 1.2|1.3] [-alpn a,b] [-curves P256,...]
+//	go-peer server -chain chain.pem -key key.pem [-max 1.2|1.3] [-alpn a,b] [-curves P256,...] [-request-cert]
 //
 // listens on a free loopback port and prints "listening ADDR"; for every
 // connection it prints a "conn ..." line once the handshake is done (or
 // "failed ERROR"), echoes what it reads until the peer closes, then
 // prints "closed ERROR" (ERROR is "EOF" after the peer's close_notify).
+// With -request-cert it asks for a client certificate (none is required)
+// and says in "certs=N" how many it got.
 //
 //	go-peer client -connect ADDR -ca ca.pem [-n N] [-max ...] [-alpn ...] [-curves ...]
 //
 // makes N connections one after another, sharing one session cache (so
 // the later ones may resume); each sends "hello I\n", reads the echo,
-// prints its "conn ..." line and closes with close_notify.
+// then (with -bytes B) sends B pseudo-random bytes while reading them
+// back, prints its "conn ..." line and closes with close_notify.
 //
 // A "conn" line: version=TLSv1.3 suite=TLS_AES_128_GCM_SHA256
-// resumed=false alpn=h2 sni=localhost (alpn and sni "-" when absent).
+// resumed=false alpn=h2 sni=localhost certs=2 (alpn and sni "-" when
+// absent; certs: how many certificates the peer sent).
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"flag"
@@ -91,8 +96,9 @@ func describe(s tls.ConnectionState) string {
 		}
 		return s
 	}
-	return fmt.Sprintf("version=%s suite=%s resumed=%t alpn=%s sni=%s", version,
-		tls.CipherSuiteName(s.CipherSuite), s.DidResume, orDash(s.NegotiatedProtocol), orDash(s.ServerName))
+	return fmt.Sprintf("version=%s suite=%s resumed=%t alpn=%s sni=%s certs=%d", version,
+		tls.CipherSuiteName(s.CipherSuite), s.DidResume, orDash(s.NegotiatedProtocol), orDash(s.ServerName),
+		len(s.PeerCertificates))
 }
 
 func server(args []string) {
@@ -101,12 +107,16 @@ func server(args []string) {
 	c.register(fs)
 	chain := fs.String("chain", "", "certificate chain (PEM, leaf first)")
 	key := fs.String("key", "", "private key (PEM)")
+	requestCert := fs.Bool("request-cert", false, "ask for a client certificate")
 	fs.Parse(args)
 	cert, err := tls.LoadX509KeyPair(*chain, *key)
 	if err != nil {
 		fail("loading the certificate: %v", err)
 	}
 	t := &tls.Config{Certificates: []tls.Certificate{cert}}
+	if *requestCert {
+		t.ClientAuth = tls.RequestClientCert
+	}
 	c.apply(t)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", t)
 	if err != nil {
@@ -143,6 +153,7 @@ func client(args []string) {
 	addr := fs.String("connect", "", "server address")
 	ca := fs.String("ca", "", "trusted root (PEM)")
 	n := fs.Int("n", 1, "connections, sharing a session cache")
+	bulk := fs.Int("bytes", 0, "bytes to send, and read back, after the first line")
 	fs.Parse(args)
 	pem, err := os.ReadFile(*ca)
 	if err != nil {
@@ -163,15 +174,43 @@ func client(args []string) {
 		if _, err := conn.Write([]byte(line)); err != nil {
 			fail("connection %d: write: %v", i, err)
 		}
-		got, err := bufio.NewReader(conn).ReadString('\n')
+		reader := bufio.NewReader(conn)
+		got, err := reader.ReadString('\n')
 		if err != nil || got != line {
 			fail("connection %d: echo %q, %v", i, got, err)
+		}
+		if err := roundTrip(conn, reader, *bulk); err != nil {
+			fail("connection %d: %d bytes: %v", i, *bulk, err)
 		}
 		say("conn %s", describe(conn.ConnectionState()))
 		if err := conn.Close(); err != nil {
 			fail("connection %d: close: %v", i, err)
 		}
 	}
+}
+
+// roundTrip writes n bytes to conn while reading them back from r.
+func roundTrip(conn *tls.Conn, r io.Reader, n int) error {
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte(i*7 + i/251)
+	}
+	written := make(chan error, 1)
+	go func() {
+		_, err := conn.Write(data)
+		written <- err
+	}()
+	back := make([]byte, n)
+	if _, err := io.ReadFull(r, back); err != nil {
+		return err
+	}
+	if err := <-written; err != nil {
+		return err
+	}
+	if !bytes.Equal(back, data) {
+		return fmt.Errorf("the echo differs")
+	}
+	return nil
 }
 
 func main() {
