@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -20,6 +19,7 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use common::openssl::{connect, path, read_lines, strings, EchoServer, PeerProcess, PemFiles};
+use common::peer_lines::{ConnLine, PeerServer};
 use common::*;
 use ferrotls::msgs::enums::HandshakeType;
 use ferrotls::{ClientConfig, Error, NamedGroup, ProtocolVersion};
@@ -63,41 +63,6 @@ fn go_has_extended_master_secret() -> bool {
             .and_then(|v| v.split('.').next()?.parse::<u32>().ok());
         minor.unwrap_or_else(|| panic!("cannot read the Go version: {text}")) >= 21
     })
-}
-
-/// One `conn` line of the Go peer: its view of a connection.
-#[derive(Debug)]
-struct GoConn(HashMap<String, String>);
-
-impl GoConn {
-    fn all(text: &str) -> Vec<GoConn> {
-        text.lines()
-            .filter_map(|l| l.strip_prefix("conn "))
-            .map(|l| {
-                let fields = l.split(' ').filter_map(|kv| kv.split_once('='));
-                GoConn(fields.map(|(k, v)| (k.into(), v.into())).collect())
-            })
-            .collect()
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.0.get(key).map_or("?", String::as_str)
-    }
-
-    fn resumed(&self) -> bool {
-        self.get("resumed") == "true"
-    }
-
-    /// Go's names: "TLSv1.3", and suites as IANA spells them.
-    fn agrees_with(&self, version: Option<ProtocolVersion>, suite: Option<&str>) {
-        let version = match version {
-            Some(ProtocolVersion::TLSv1_3) => "TLSv1.3",
-            Some(ProtocolVersion::TLSv1_2) => "TLSv1.2",
-            other => panic!("we negotiated {other:?}"),
-        };
-        assert_eq!(self.get("version"), version, "{self:?}");
-        assert_eq!(Some(self.get("suite")), suite, "{self:?}");
-    }
 }
 
 fn max_version(version: ProtocolVersion) -> &'static str {
@@ -155,7 +120,7 @@ fn go_client_talks_to_our_server_and_resumes() {
             &files,
             &["-n", "2", "-max", max_version(version)],
         );
-        let go = GoConn::all(&text);
+        let go = ConnLine::all(&text);
         assert_eq!(go.len(), 2, "{ctx}: {text}");
         for (i, go) in go.iter().enumerate() {
             let served = server.next();
@@ -163,7 +128,11 @@ fn go_client_talks_to_our_server_and_resumes() {
             assert_eq!(served.version, Some(version), "{ctx}");
             go.agrees_with(served.version, served.suite.and_then(|s| s.name()));
             assert_eq!(served.resumed, i == 1, "{ctx}: connection {i}");
-            assert_eq!(go.resumed(), i == 1, "{ctx}: connection {i}: {go:?}");
+            assert_eq!(
+                (go.get("resumed") == "true"),
+                i == 1,
+                "{ctx}: connection {i}: {go:?}"
+            );
             assert_eq!(go.get("sni"), "localhost");
             // Our leaf and intermediate (kept with the session on resumption).
             assert_eq!(go.get("certs"), "2", "{ctx}: {go:?}");
@@ -204,7 +173,7 @@ fn go_client_sends_the_key_share_our_server_asks_for() {
     assert_eq!(served.handshake, Ok(()), "{served:?}");
     assert!(served.hrr, "no HelloRetryRequest");
     assert_eq!(served.group, Some(NamedGroup::secp256r1));
-    GoConn::all(&text)[0].agrees_with(served.version, served.suite.and_then(|s| s.name()));
+    ConnLine::all(&text)[0].agrees_with(served.version, served.suite.and_then(|s| s.name()));
 }
 
 #[test]
@@ -217,7 +186,7 @@ fn go_client_gets_our_most_preferred_protocol() {
     let server = EchoServer::start(config);
     for max in ["1.3", "1.2"] {
         let text = go_client(server.addr, &files, &["-alpn", "http/1.1,h2", "-max", max]);
-        assert_eq!(GoConn::all(&text)[0].get("alpn"), "h2", "{text}");
+        assert_eq!(ConnLine::all(&text)[0].get("alpn"), "h2", "{text}");
         assert_eq!(server.next().alpn.as_deref(), Some(&b"h2"[..]));
     }
     let mut args = strings(&["client", "-alpn", "spdy/3", "-ca", path(&files.ca)]);
@@ -235,53 +204,17 @@ fn go_client_gets_our_most_preferred_protocol() {
 // ---------------------------------------------------------------------------
 // Our client against Go's server
 
-/// The Go server on a free loopback port, serving `files`.
-struct GoServer {
-    proc: PeerProcess,
-    addr: SocketAddr,
-}
-
-impl GoServer {
-    fn start(files: &PemFiles, extra: &[&str]) -> Self {
-        let mut args = strings(&["server", "-chain", path(&files.chain)]);
-        args.extend(strings(&["-key", path(&files.key)]));
-        args.extend(strings(extra));
-        let mut proc = PeerProcess::spawn(go_peer(), args);
-        assert!(
-            proc.wait_for(|out, _| listening_on(out).is_some()),
-            "{}",
-            proc.describe()
-        );
-        let addr = listening_on(&proc.stdout.text()).unwrap().parse().unwrap();
-        Self { proc, addr }
-    }
-
-    /// Go's view of its `i`th connection (from 0), once it has ended.
-    fn conn(&mut self, i: usize) -> GoConn {
-        let closed = |out: &str| out.lines().filter(|l| l.starts_with("closed ")).count() > i;
-        assert!(
-            self.proc.wait_for(|out, _| closed(out)),
-            "{}",
-            self.proc.describe()
-        );
-        let out = self.proc.stdout.text();
-        let closes: Vec<_> = out.lines().filter(|l| l.starts_with("closed ")).collect();
-        assert_eq!(
-            closes[i], "closed EOF",
-            "our close_notify is Go's EOF\n{out}"
-        );
-        GoConn::all(&out).remove(i)
-    }
-}
-
-/// The address in the Go server's "listening ADDR" line.
-fn listening_on(out: &str) -> Option<&str> {
-    out.lines().find_map(|l| l.strip_prefix("listening "))
+/// The Go server, serving `files`.
+fn go_server(files: &PemFiles, extra: &[&str]) -> PeerServer {
+    let mut args = strings(&["server", "-chain", path(&files.chain)]);
+    args.extend(strings(&["-key", path(&files.key)]));
+    args.extend(strings(extra));
+    PeerServer::start(go_peer(), args)
 }
 
 /// One connection of our client: a line echoed, then close_notify.
 /// Returns whether the session was resumed and the suite's name.
-fn echo_once(server: &GoServer, config: ClientConfig) -> (bool, Option<&'static str>) {
+fn echo_once(server: &PeerServer, config: ClientConfig) -> (bool, Option<&'static str>) {
     let (mut s, hs) = connect(server.addr, config, "localhost");
     hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
     s.write_all(b"ping from ferrotls\n").unwrap();
@@ -311,7 +244,7 @@ fn our_client_talks_to_go_server_and_resumes() {
         KeyType::Rsa2048,
     ] {
         let files = PemFiles::new(TestPki::get(kt), &format!("go-server-{kt:?}"));
-        let mut server = GoServer::start(&files, &[]);
+        let mut server = go_server(&files, &[]);
         let mut conns = 0;
         for version in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
             // Clones share the session cache.
@@ -322,7 +255,11 @@ fn our_client_talks_to_go_server_and_resumes() {
                 let go = server.conn(conns);
                 conns += 1;
                 go.agrees_with(Some(version), suite);
-                assert_eq!(go.resumed(), resume, "{kt:?} {version:?}: {go:?}");
+                assert_eq!(
+                    (go.get("resumed") == "true"),
+                    resume,
+                    "{kt:?} {version:?}: {go:?}"
+                );
             }
         }
     }
@@ -331,7 +268,7 @@ fn our_client_talks_to_go_server_and_resumes() {
 #[test]
 fn our_client_moves_megabytes_through_go_server() {
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-bulk");
-    let mut server = GoServer::start(&files, &[]);
+    let mut server = go_server(&files, &[]);
     for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
         .into_iter()
         .enumerate()
@@ -361,7 +298,7 @@ fn our_client_answers_go_servers_certificate_request() {
     // none of, we send an empty Certificate, and Go checks our Finished
     // over a transcript that includes it.
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-certreq");
-    let mut server = GoServer::start(&files, &["-request-cert"]);
+    let mut server = go_server(&files, &["-request-cert"]);
     for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
         .into_iter()
         .enumerate()
@@ -380,7 +317,7 @@ fn our_client_answers_go_servers_hello_retry_request() {
     // Go's server wants P-256 only; we sent shares for X25519MLKEM768 and
     // x25519, so it asks for a P-256 share (RFC 8446 §4.1.4).
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-hrr");
-    let mut server = GoServer::start(&files, &["-curves", "P256"]);
+    let mut server = go_server(&files, &["-curves", "P256"]);
     let received = Arc::new(Received::default());
     let mut config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
     config.observer = Some(received.clone());
@@ -395,7 +332,7 @@ fn our_client_answers_go_servers_hello_retry_request() {
 #[test]
 fn our_client_gets_go_servers_most_preferred_protocol() {
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-alpn");
-    let mut server = GoServer::start(&files, &["-alpn", "http/1.1,h2"]);
+    let mut server = go_server(&files, &["-alpn", "http/1.1,h2"]);
     for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
         .into_iter()
         .enumerate()
@@ -416,7 +353,7 @@ fn our_client_updates_keys_with_go_server() {
     // KeyUpdates, and answers update_requested with a KeyUpdate of its own;
     // its echo after that reads only if we moved to its next key too.
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-keyupdate");
-    let mut server = GoServer::start(&files, &[]);
+    let mut server = go_server(&files, &[]);
     let received = Arc::new(Received::default());
     let mut config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
     config.observer = Some(received.clone());
@@ -454,7 +391,7 @@ fn tls12_without_extended_master_secret_is_refused_by_default() {
     let kt = KeyType::EcdsaP256;
     let pki = TestPki::get(kt);
     let files = PemFiles::new(pki, "go-ems");
-    let mut go_server = GoServer::start(&files, &["-max", "1.2"]);
+    let mut go_server = go_server(&files, &["-max", "1.2"]);
     let (s, hs) = connect(go_server.addr, pki.client_config(), "localhost");
     let server = EchoServer::start(pki.server_config());
     let mut args = strings(&["client", "-max", "1.2", "-ca", path(&files.ca)]);
@@ -473,17 +410,8 @@ fn tls12_without_extended_master_secret_is_refused_by_default() {
     let err = hs.unwrap_err();
     assert!(err.to_string().contains("extended master secret"), "{err}");
     assert_eq!(s.conn.error(), Some(&refused));
-    let failed = |out: &str, _: &str| out.lines().any(|l| l.starts_with("failed "));
-    assert!(
-        go_server.proc.wait_for(failed),
-        "{}",
-        go_server.proc.describe()
-    );
-    assert!(
-        go_server.proc.stdout.text().contains("handshake failure"),
-        "{}",
-        go_server.proc.describe()
-    );
+    let out = go_server.failed();
+    assert!(out.contains("handshake failure"), "{out}");
     assert!(!go_client_ok);
     assert!(
         go_client.stderr.text().contains("handshake failure"),

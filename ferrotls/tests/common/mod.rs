@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod openssl;
+pub mod peer_lines;
 pub mod rustls_peer;
 
 use std::sync::{Arc, Mutex, OnceLock};
