@@ -38,8 +38,12 @@ pub const MAX_PENDING_PLAINTEXT: usize = 64 * 1024;
 const MAX_EMPTY_RECORDS: u32 = 32;
 /// Warning alerts we accept in one connection.
 const MAX_WARNING_ALERTS: u32 = 4;
-/// RFC 8446 §5 / Appendix D.4: a peer sends one compatibility CCS.
-const MAX_CHANGE_CIPHER_SPECS: u32 = 1;
+/// RFC 8446 §5: compatibility CCS records are dropped until the peer's
+/// Finished. Appendix D.4 has a peer send one, but after a
+/// HelloRetryRequest some send one after each hello (JSSE's server follows
+/// both the HelloRetryRequest and the ServerHello with one); more than two
+/// is a flood.
+const MAX_CHANGE_CIPHER_SPECS: u32 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {

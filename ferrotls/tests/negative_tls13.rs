@@ -378,7 +378,8 @@ fn server_refuses_records_and_messages_out_of_place() {
         ("hello then CCS of 2", [hello_rec.clone(), Rec::new(CCS, &[2]).encode()].concat(), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
         ("hello then empty CCS", [hello_rec.clone(), Rec::new(CCS, &[]).encode()].concat(), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
         ("hello then CCS of [1, 1]", [hello_rec.clone(), Rec::new(CCS, &[1, 1]).encode()].concat(), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
-        ("hello then two CCS", [hello_rec.clone(), Rec::new(CCS, &[1]).encode(), Rec::new(CCS, &[1]).encode()].concat(), rej(PM::TooManyChangeCipherSpecs, A::UnexpectedMessage)),
+        ("hello then two CCS", [hello_rec.clone(), Rec::new(CCS, &[1]).encode(), Rec::new(CCS, &[1]).encode()].concat(), Want::Accept),
+        ("hello then three CCS", [hello_rec.clone(), Rec::new(CCS, &[1]).encode(), Rec::new(CCS, &[1]).encode(), Rec::new(CCS, &[1]).encode()].concat(), rej(PM::TooManyChangeCipherSpecs, A::UnexpectedMessage)),
     ];
     each_case(
         &cases,
@@ -461,7 +462,8 @@ fn server_checks_the_clients_second_flight() {
         ("data before Finished", p(move |ps| ps.insert(fin, protected(APPDATA, b"early"))), rej(PM::ApplicationDataBeforeHandshake, A::UnexpectedMessage)),
         ("Finished in plaintext", p(move |ps| ps[fin].protected = false), rej(Error::InappropriateMessage { expected: "an encrypted record", got: ferrotls::msgs::enums::ContentType::Handshake, }, A::UnexpectedMessage)),
         // RFC 8446 §5: CCS rules.
-        ("two CCS", p(|ps| ps.insert(0, plain(CCS, &[1]))), rej(PM::TooManyChangeCipherSpecs, A::UnexpectedMessage)),
+        ("two CCS", p(|ps| ps.insert(0, plain(CCS, &[1]))), Want::Accept),
+        ("three CCS", p(|ps| { ps.insert(0, plain(CCS, &[1])); ps.insert(0, plain(CCS, &[1])) }), rej(PM::TooManyChangeCipherSpecs, A::UnexpectedMessage)),
         ("protected CCS", p(move |ps| ps.insert(fin, protected(CCS, &[1]))), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
         ("CCS of 0", p(|ps| ps[0].data = vec![0]), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
         // RFC 8446 §5.1, §5.4: protected records.
@@ -884,7 +886,8 @@ fn client_checks_the_encrypted_flight() {
         ("data before Finished", insert_data_before(FINISHED), rej(PM::ApplicationDataBeforeHandshake, A::UnexpectedMessage)),
         ("0.5-RTT data after Finished", p(|ps| ps.push(protected(APPDATA, b"half a round trip"))), Want::Accept),
         ("protected CCS", p(|ps| { let i = find(ps, CERTIFICATE); ps.insert(i, protected(CCS, &[1])) }), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
-        ("two CCS", p(|ps| ps.insert(1, plain(CCS, &[1]))), rej(PM::TooManyChangeCipherSpecs, A::UnexpectedMessage)),
+        ("two CCS", p(|ps| ps.insert(1, plain(CCS, &[1]))), Want::Accept),
+        ("three CCS", p(|ps| { ps.insert(1, plain(CCS, &[1])); ps.insert(1, plain(CCS, &[1])) }), rej(PM::TooManyChangeCipherSpecs, A::UnexpectedMessage)),
         ("plaintext fatal alert", p(|ps| ps.insert(2, plain(ALERT, &[2, 40]))), Want::Silent(Error::AlertReceived(A::HandshakeFailure))),
         ("protected fatal alert", p(|ps| { let i = find(ps, CERTIFICATE); ps.insert(i, protected(ALERT, &[2, 80])) }), Want::Silent(Error::AlertReceived(A::InternalError))),
         ("Finished and a partial message", p(|ps| ps[5].data.extend_from_slice(&[NEW_SESSION_TICKET, 0])), rej(PM::HandshakeDataAcrossKeyChange, A::UnexpectedMessage)),
