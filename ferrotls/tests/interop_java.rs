@@ -120,6 +120,23 @@ fn java_client_talks_to_our_server_and_resumes() {
 }
 
 #[test]
+fn java_client_resumes_tls12_by_session_id() {
+    // Without tickets our server resumes TLS 1.2 by session ID, which JSSE
+    // offers from its own session cache.
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let files = PemFiles::new(pki, "java-session-id");
+    let mut config = pki.server_config();
+    config.ticketer = None;
+    let server = EchoServer::start(config);
+    java_client_ok(server.addr, &files, &[], &["-n", "2", "-max", "1.2"]);
+    for resumed in [false, true] {
+        let served = server.next();
+        assert_eq!(served.version, Some(ProtocolVersion::TLSv1_2), "{served:?}");
+        assert_eq!(served.resumed, resumed, "{served:?}");
+    }
+}
+
+#[test]
 fn java_client_resumes_after_our_hello_retry_request() {
     // JSSE sends a share for its first group only: secp521r1, which we
     // lack, gets a HelloRetryRequest for secp256r1 (RFC 8446 §4.1.4); the
