@@ -16,8 +16,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use common::openssl::{
-    connect, listen_on_free_port, path, read_lines, strings, EchoServer, PeerProcess, PemFiles,
-    Served,
+    check_key_updates, connect, listen_on_free_port, path, read_lines, strings, EchoServer,
+    PeerProcess, PemFiles, Served,
 };
 use common::*;
 use ferrotls::msgs::enums::HandshakeType;
@@ -326,24 +326,8 @@ fn our_client_updates_keys_with_gnutls_serv() {
     // the echo after it only reads if we moved on to its next key too.
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "serv-keyupdate");
     let serv = gnutls_serv(&files, &["--disable-client-cert"]);
-    let received = Arc::new(Received::default());
-    let config = observed_client(&[ProtocolVersion::TLSv1_3], &received);
-    let (mut s, hs) = connect(serv.addr, config, "localhost");
-    hs.unwrap();
-    for (i, request_peer) in [(0, true), (1, false), (2, true)] {
-        s.conn.send_key_update(request_peer).unwrap();
-        let line = format!("after update {i}\n");
-        s.write_all(line.as_bytes()).unwrap();
-        assert_eq!(
-            read_lines(&mut s, 1),
-            line.as_bytes(),
-            "{}",
-            serv.proc.describe()
-        );
-    }
-    let answers = received.count(HandshakeType::KeyUpdate);
-    assert_eq!(answers, 2, "one answer per request");
-    let _ = s.close();
+    let config = client_config(&[ProtocolVersion::TLSv1_3]);
+    check_key_updates(serv.addr, config, || serv.proc.describe());
 }
 
 #[test]

@@ -16,12 +16,13 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use common::openssl::{connect, path, read_lines, strings, EchoServer, PeerProcess, PemFiles};
-use common::peer_lines::{ConnLine, PeerServer};
+use common::openssl::{
+    check_key_updates, connect, path, strings, EchoServer, PeerProcess, PemFiles,
+};
+use common::peer_lines::{check_resumed_client, max_version, ConnLine, PeerServer, CLIENT_CASES};
 use common::*;
-use ferrotls::msgs::enums::HandshakeType;
 use ferrotls::{ClientConfig, Error, NamedGroup, ProtocolVersion};
 
 /// The Go peer, built once per test run.
@@ -65,13 +66,6 @@ fn go_has_extended_master_secret() -> bool {
     })
 }
 
-fn max_version(version: ProtocolVersion) -> &'static str {
-    match version {
-        ProtocolVersion::TLSv1_2 => "1.2",
-        _ => "1.3",
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Go's client against our server
 
@@ -102,15 +96,7 @@ fn go_client_talks_to_our_server_and_resumes() {
     // Two connections sharing Go's session cache: a full handshake, then
     // one resumed with the ticket we issued (TLS 1.3 NewSessionTicket, or
     // TLS 1.2's RFC 5077 ticket).
-    let cases = [
-        (KeyType::EcdsaP256, ProtocolVersion::TLSv1_3),
-        (KeyType::EcdsaP256, ProtocolVersion::TLSv1_2),
-        (KeyType::Rsa2048, ProtocolVersion::TLSv1_3),
-        (KeyType::Rsa2048, ProtocolVersion::TLSv1_2),
-        (KeyType::Ed25519, ProtocolVersion::TLSv1_3),
-        (KeyType::EcdsaP384, ProtocolVersion::TLSv1_2),
-    ];
-    for (kt, version) in cases {
+    for (kt, version) in CLIENT_CASES {
         let ctx = format!("{kt:?} {version:?}");
         let pki = TestPki::get(kt);
         let files = PemFiles::new(pki, "go-client");
@@ -120,24 +106,9 @@ fn go_client_talks_to_our_server_and_resumes() {
             &files,
             &["-n", "2", "-max", max_version(version)],
         );
-        let go = ConnLine::all(&text);
-        assert_eq!(go.len(), 2, "{ctx}: {text}");
+        let go = check_resumed_client(&server, &text, version, &ctx);
         for (i, go) in go.iter().enumerate() {
-            let served = server.next();
-            assert_eq!(served.handshake, Ok(()), "{ctx}: {served:?}");
-            assert_eq!(served.version, Some(version), "{ctx}");
-            go.agrees_with(served.version, served.suite.and_then(|s| s.name()));
-            assert_eq!(served.resumed, i == 1, "{ctx}: connection {i}");
-            assert_eq!(
-                (go.get("resumed") == "true"),
-                i == 1,
-                "{ctx}: connection {i}: {go:?}"
-            );
-            assert_eq!(go.get("sni"), "localhost");
-            // Our leaf and intermediate (kept with the session on resumption).
-            assert_eq!(go.get("certs"), "2", "{ctx}: {go:?}");
-            assert_eq!(served.received, format!("hello {i}\n").as_bytes());
-            assert_eq!(served.close, Ok(()), "{ctx}: Go ends with close_notify");
+            assert_eq!(go.get("resumed"), ["false", "true"][i], "{ctx}: {go:?}");
         }
     }
 }
@@ -212,18 +183,6 @@ fn go_server(files: &PemFiles, extra: &[&str]) -> PeerServer {
     PeerServer::start(go_peer(), args)
 }
 
-/// One connection of our client: a line echoed, then close_notify.
-/// Returns whether the session was resumed and the suite's name.
-fn echo_once(server: &PeerServer, config: ClientConfig) -> (bool, Option<&'static str>) {
-    let (mut s, hs) = connect(server.addr, config, "localhost");
-    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
-    s.write_all(b"ping from ferrotls\n").unwrap();
-    assert_eq!(read_lines(&mut s, 1), b"ping from ferrotls\n");
-    s.close().unwrap();
-    let suite = s.conn.negotiated_cipher_suite().and_then(|s| s.name());
-    (s.conn.is_resumed(), suite)
-}
-
 /// Our client trusting `kt`'s test CA, offering `version` only (and
 /// TLS 1.2 without the extended master secret if Go cannot do it).
 fn client_config(kt: KeyType, version: ProtocolVersion) -> ClientConfig {
@@ -245,22 +204,10 @@ fn our_client_talks_to_go_server_and_resumes() {
     ] {
         let files = PemFiles::new(TestPki::get(kt), &format!("go-server-{kt:?}"));
         let mut server = go_server(&files, &[]);
-        let mut conns = 0;
-        for version in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
-            // Clones share the session cache.
-            let config = client_config(kt, version);
-            for resume in [false, true] {
-                let (resumed, suite) = echo_once(&server, config.clone());
-                assert_eq!(resumed, resume, "{kt:?} {version:?}");
-                let go = server.conn(conns);
-                conns += 1;
-                go.agrees_with(Some(version), suite);
-                assert_eq!(
-                    (go.get("resumed") == "true"),
-                    resume,
-                    "{kt:?} {version:?}: {go:?}"
-                );
-            }
+        let go = server.check_resumption(|v| client_config(kt, v));
+        for (i, go) in go.iter().enumerate() {
+            let resumed = ["false", "true"][i % 2];
+            assert_eq!(go.get("resumed"), resumed, "{kt:?}: {go:?}");
         }
     }
 }
@@ -294,57 +241,24 @@ fn our_client_moves_megabytes_through_go_server() {
 
 #[test]
 fn our_client_answers_go_servers_certificate_request() {
-    // RFC 8446 §4.4.2, RFC 5246 §7.4.6: asked for a certificate we have
-    // none of, we send an empty Certificate, and Go checks our Finished
-    // over a transcript that includes it.
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-certreq");
     let mut server = go_server(&files, &["-request-cert"]);
-    for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
-        .into_iter()
-        .enumerate()
-    {
-        let config = client_config(KeyType::EcdsaP256, version);
-        let (resumed, suite) = echo_once(&server, config);
-        assert!(!resumed);
-        let go = server.conn(i);
-        go.agrees_with(Some(version), suite);
-        assert_eq!(go.get("certs"), "0", "{go:?}");
-    }
+    server.check_certificate_request(0, |v| client_config(KeyType::EcdsaP256, v));
 }
 
 #[test]
 fn our_client_answers_go_servers_hello_retry_request() {
-    // Go's server wants P-256 only; we sent shares for X25519MLKEM768 and
-    // x25519, so it asks for a P-256 share (RFC 8446 §4.1.4).
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-hrr");
     let mut server = go_server(&files, &["-curves", "P256"]);
-    let received = Arc::new(Received::default());
-    let mut config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
-    config.observer = Some(received.clone());
-    let (mut s, hs) = connect(server.addr, config, "localhost");
-    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
-    assert_eq!(s.conn.negotiated_group(), Some(NamedGroup::secp256r1));
-    assert_eq!(received.count(HandshakeType::ServerHello), 2);
-    s.close().unwrap();
-    server.conn(0);
+    let config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
+    server.check_hello_retry_request(0, config);
 }
 
 #[test]
 fn our_client_gets_go_servers_most_preferred_protocol() {
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-alpn");
     let mut server = go_server(&files, &["-alpn", "http/1.1,h2"]);
-    for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
-        .into_iter()
-        .enumerate()
-    {
-        let mut config = client_config(KeyType::EcdsaP256, version);
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let (mut s, hs) = connect(server.addr, config, "localhost");
-        hs.unwrap();
-        assert_eq!(s.conn.alpn_protocol(), Some(&b"http/1.1"[..]));
-        s.close().unwrap();
-        assert_eq!(server.conn(i).get("alpn"), "http/1.1");
-    }
+    server.check_alpn_choice(0, |v| client_config(KeyType::EcdsaP256, v));
 }
 
 #[test]
@@ -354,28 +268,8 @@ fn our_client_updates_keys_with_go_server() {
     // its echo after that reads only if we moved to its next key too.
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "go-server-keyupdate");
     let mut server = go_server(&files, &[]);
-    let received = Arc::new(Received::default());
-    let mut config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
-    config.observer = Some(received.clone());
-    let (mut s, hs) = connect(server.addr, config, "localhost");
-    hs.unwrap();
-    for (i, request_peer) in [(0, true), (1, false), (2, true)] {
-        s.conn.send_key_update(request_peer).unwrap();
-        let line = format!("after update {i}\n");
-        s.write_all(line.as_bytes()).unwrap();
-        assert_eq!(
-            read_lines(&mut s, 1),
-            line.as_bytes(),
-            "{}",
-            server.proc.describe()
-        );
-    }
-    assert_eq!(
-        received.count(HandshakeType::KeyUpdate),
-        2,
-        "one answer per request"
-    );
-    s.close().unwrap();
+    let config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
+    check_key_updates(server.addr, config, || server.proc.describe());
     server.conn(0);
 }
 

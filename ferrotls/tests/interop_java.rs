@@ -13,16 +13,14 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use common::openssl::{connect, path, read_lines, strings, EchoServer, PeerProcess, PemFiles};
-use common::peer_lines::{ConnLine, PeerServer};
+use common::openssl::{check_key_updates, path, strings, EchoServer, PeerProcess, PemFiles};
+use common::peer_lines::{check_resumed_client, max_version, ConnLine, PeerServer, CLIENT_CASES};
 use common::*;
-use ferrotls::msgs::enums::HandshakeType;
 use ferrotls::{AlertDescription, ClientConfig, Error, NamedGroup, ProtocolVersion};
 
 /// The directory holding the compiled Java peer, built once per run.
@@ -85,37 +83,14 @@ fn java_client_ok(addr: SocketAddr, files: &PemFiles, jvm: &[&str], extra: &[&st
 fn java_client_talks_to_our_server_and_resumes() {
     // Two connections from one SSLContext: a full handshake, then one
     // resumed (TLS 1.3 ticket, TLS 1.2 session ID or ticket).
-    let cases = [
-        (KeyType::EcdsaP256, ProtocolVersion::TLSv1_3),
-        (KeyType::EcdsaP256, ProtocolVersion::TLSv1_2),
-        (KeyType::Rsa2048, ProtocolVersion::TLSv1_3),
-        (KeyType::Rsa2048, ProtocolVersion::TLSv1_2),
-        (KeyType::Ed25519, ProtocolVersion::TLSv1_3),
-        (KeyType::EcdsaP384, ProtocolVersion::TLSv1_2),
-    ];
-    for (kt, version) in cases {
+    for (kt, version) in CLIENT_CASES {
         let ctx = format!("{kt:?} {version:?}");
         let pki = TestPki::get(kt);
         let files = PemFiles::new(pki, "java-client");
         let server = EchoServer::start(pki.server_config());
-        let max = match version {
-            ProtocolVersion::TLSv1_2 => "1.2",
-            _ => "1.3",
-        };
-        let text = java_client_ok(server.addr, &files, &[], &["-n", "2", "-max", max]);
-        let java = ConnLine::all(&text);
-        assert_eq!(java.len(), 2, "{ctx}: {text}");
-        for (i, java) in java.iter().enumerate() {
-            let served = server.next();
-            assert_eq!(served.handshake, Ok(()), "{ctx}: {served:?}");
-            assert_eq!(served.version, Some(version), "{ctx}");
-            java.agrees_with(served.version, served.suite.and_then(|s| s.name()));
-            assert_eq!(served.resumed, i == 1, "{ctx}: connection {i}");
-            assert_eq!(java.get("certs"), "2", "{ctx}: {java:?}");
-            assert_eq!(served.sni.as_deref(), Some("localhost"));
-            assert_eq!(served.received, format!("hello {i}\n").as_bytes());
-            assert_eq!(served.close, Ok(()), "{ctx}: JSSE ends with close_notify");
-        }
+        let args = ["-n", "2", "-max", max_version(version)];
+        let text = java_client_ok(server.addr, &files, &[], &args);
+        check_resumed_client(&server, &text, version, &ctx);
     }
 }
 
@@ -239,18 +214,6 @@ fn client_config(kt: KeyType, version: ProtocolVersion) -> ClientConfig {
     config
 }
 
-/// One connection of our client: a line echoed, then close_notify.
-/// Returns whether the session was resumed and the suite's name.
-fn echo_once(server: &PeerServer, config: ClientConfig) -> (bool, Option<&'static str>) {
-    let (mut s, hs) = connect(server.addr, config, "localhost");
-    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
-    s.write_all(b"ping from ferrotls\n").unwrap();
-    assert_eq!(read_lines(&mut s, 1), b"ping from ferrotls\n");
-    s.close().unwrap();
-    let suite = s.conn.negotiated_cipher_suite().and_then(|s| s.name());
-    (s.conn.is_resumed(), suite)
-}
-
 #[test]
 fn our_client_talks_to_java_server_and_resumes() {
     for kt in [
@@ -261,70 +224,32 @@ fn our_client_talks_to_java_server_and_resumes() {
     ] {
         let files = PemFiles::new(TestPki::get(kt), &format!("java-server-{kt:?}"));
         let mut server = java_server(&files, &[], &[]);
-        let mut conns = 0;
-        for version in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
-            // Clones share the session cache.
-            let config = client_config(kt, version);
-            for resume in [false, true] {
-                let (resumed, suite) = echo_once(&server, config.clone());
-                assert_eq!(resumed, resume, "{kt:?} {version:?}");
-                server.conn(conns).agrees_with(Some(version), suite);
-                conns += 1;
-            }
-        }
+        server.check_resumption(|v| client_config(kt, v));
     }
 }
 
 #[test]
 fn our_client_answers_java_servers_certificate_request() {
-    // RFC 8446 §4.4.2, RFC 5246 §7.4.6: an empty Certificate, covered by
-    // our Finished, which JSSE checks.
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "java-server-certreq");
     let mut server = java_server(&files, &[], &["-request-cert"]);
-    for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
-        .into_iter()
-        .enumerate()
-    {
-        let (_, suite) = echo_once(&server, client_config(KeyType::EcdsaP256, version));
-        let java = server.conn(i);
-        java.agrees_with(Some(version), suite);
-        assert_eq!(java.get("certs"), "0", "{java:?}");
-    }
+    server.check_certificate_request(0, |v| client_config(KeyType::EcdsaP256, v));
 }
 
 #[test]
 fn our_client_answers_java_servers_hello_retry_request() {
-    // JSSE's server takes secp256r1 only; we sent shares for
-    // X25519MLKEM768 and x25519, so it asks for another (RFC 8446 §4.1.4).
+    // (JSSE follows both its HelloRetryRequest and its ServerHello with a
+    // compatibility CCS.)
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "java-server-hrr");
     let mut server = java_server(&files, &["-Djdk.tls.namedGroups=secp256r1"], &[]);
-    let received = Arc::new(Received::default());
-    let mut config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
-    config.observer = Some(received.clone());
-    let (mut s, hs) = connect(server.addr, config, "localhost");
-    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", server.proc.describe()));
-    assert_eq!(s.conn.negotiated_group(), Some(NamedGroup::secp256r1));
-    assert_eq!(received.count(HandshakeType::ServerHello), 2);
-    s.close().unwrap();
-    server.conn(0);
+    let config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
+    server.check_hello_retry_request(0, config);
 }
 
 #[test]
 fn our_client_gets_java_servers_most_preferred_protocol() {
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "java-server-alpn");
     let mut server = java_server(&files, &[], &["-alpn", "http/1.1,h2"]);
-    for (i, version) in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
-        .into_iter()
-        .enumerate()
-    {
-        let mut config = client_config(KeyType::EcdsaP256, version);
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let (mut s, hs) = connect(server.addr, config, "localhost");
-        hs.unwrap();
-        assert_eq!(s.conn.alpn_protocol(), Some(&b"http/1.1"[..]));
-        s.close().unwrap();
-        assert_eq!(server.conn(i).get("alpn"), "http/1.1");
-    }
+    server.check_alpn_choice(0, |v| client_config(KeyType::EcdsaP256, v));
 }
 
 #[test]
@@ -333,27 +258,7 @@ fn our_client_updates_keys_with_java_server() {
     // KeyUpdates and answers update_requested with one of its own.
     let files = PemFiles::new(TestPki::get(KeyType::EcdsaP256), "java-server-keyupdate");
     let mut server = java_server(&files, &[], &[]);
-    let received = Arc::new(Received::default());
-    let mut config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
-    config.observer = Some(received.clone());
-    let (mut s, hs) = connect(server.addr, config, "localhost");
-    hs.unwrap();
-    for (i, request_peer) in [(0, true), (1, false), (2, true)] {
-        s.conn.send_key_update(request_peer).unwrap();
-        let line = format!("after update {i}\n");
-        s.write_all(line.as_bytes()).unwrap();
-        assert_eq!(
-            read_lines(&mut s, 1),
-            line.as_bytes(),
-            "{}",
-            server.proc.describe()
-        );
-    }
-    assert_eq!(
-        received.count(HandshakeType::KeyUpdate),
-        2,
-        "one answer per request"
-    );
-    s.close().unwrap();
+    let config = client_config(KeyType::EcdsaP256, ProtocolVersion::TLSv1_3);
+    check_key_updates(server.addr, config, || server.proc.describe());
     server.conn(0);
 }

@@ -433,6 +433,31 @@ pub fn www_get(stream: &mut ClientStream, ctx: &str) -> String {
     page
 }
 
+/// Our client's KeyUpdates against an echoing server at `addr` (RFC 8446
+/// §4.6.3): after each, a line must come back, which needs the server to
+/// read on with our next key; each update_requested must be answered with
+/// the server's own KeyUpdate, after which its echo reads only if we moved
+/// to its next key too. `describe` tells about the server on failure.
+pub fn check_key_updates(
+    addr: SocketAddr,
+    mut config: ClientConfig,
+    describe: impl Fn() -> String,
+) {
+    let received = Arc::new(super::Received::default());
+    config.observer = Some(received.clone());
+    let (mut s, hs) = connect(addr, config, "localhost");
+    hs.unwrap_or_else(|e| panic!("handshake: {e}\n{}", describe()));
+    for (i, request_peer) in [(0, true), (1, false), (2, true)] {
+        s.conn.send_key_update(request_peer).unwrap();
+        let line = format!("after update {i}\n");
+        s.write_all(line.as_bytes()).unwrap();
+        assert_eq!(read_lines(&mut s, 1), line.as_bytes(), "{}", describe());
+    }
+    let answers = received.count(ferrotls::msgs::enums::HandshakeType::KeyUpdate);
+    assert_eq!(answers, 2, "one answer per request\n{}", describe());
+    let _ = s.close();
+}
+
 /// Reads from `s` until `lines` newline-terminated lines have arrived.
 pub fn read_lines(s: &mut ClientStream, lines: usize) -> Vec<u8> {
     let mut got = Vec::new();
