@@ -556,8 +556,8 @@ fn idle_connections_are_closed_with_close_notify() {
         let mut buf = [0u8; 16];
         let n = stream.read(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"ping");
-        // Now the client goes quiet.
-        stream.read(&mut buf).unwrap_err()
+        // Now the client goes quiet (fill_buf waits as read does).
+        stream.fill_buf().map(|b| b.len()).unwrap_err()
     });
     let sock = std::net::TcpStream::connect(addr).unwrap();
     sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
