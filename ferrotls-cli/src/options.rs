@@ -35,6 +35,13 @@ pub struct TlsArgs {
     /// ALPN protocols, most preferred first, comma-separated (e.g. h2,http/1.1).
     #[arg(long, value_name = "a,b")]
     pub alpn: Option<String>,
+
+    /// TLS 1.2: also accept a peer without the extended master secret
+    /// (RFC 7627), as some old ones are. Its master secret is then not bound
+    /// to the handshake that made it (the triple handshake attack), which
+    /// is why it is refused by default.
+    #[arg(long)]
+    pub allow_no_ems: bool,
 }
 
 /// What the options resolve to; `None` keeps the library default.
@@ -44,6 +51,7 @@ pub struct TlsParams {
     pub cipher_suites: Option<Vec<CipherSuite>>,
     pub groups: Option<Vec<NamedGroup>>,
     pub alpn_protocols: Vec<Vec<u8>>,
+    pub require_extended_master_secret: bool,
 }
 
 impl TlsArgs {
@@ -58,6 +66,7 @@ impl TlsArgs {
                 .map(parse_alpn)
                 .transpose()?
                 .unwrap_or_default(),
+            require_extended_master_secret: !self.allow_no_ems,
         })
     }
 
@@ -80,6 +89,7 @@ impl TlsParams {
             config.groups = groups;
         }
         config.alpn_protocols = self.alpn_protocols;
+        config.require_extended_master_secret = self.require_extended_master_secret;
     }
 
     pub fn apply_to_server(self, config: &mut ServerConfig) {
@@ -91,6 +101,7 @@ impl TlsParams {
             config.groups = groups;
         }
         config.alpn_protocols = self.alpn_protocols;
+        config.require_extended_master_secret = self.require_extended_master_secret;
     }
 }
 

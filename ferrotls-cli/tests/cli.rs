@@ -662,6 +662,37 @@ fn our_client_against_openssl_s_server_with_hello_retry() {
     assert!(out.stdout_text().contains("hello"), "{}", out.stdout_text());
 }
 
+#[test]
+fn tls12_without_extended_master_secret_only_with_allow_no_ems() {
+    // RFC 7627: gnutls-serv told not to use the extended master secret
+    // (%NO_SESSION_HASH). Refused by default, with the reason; accepted
+    // with --allow-no-ems.
+    let dir = TempDir::new("gnutls_no_ems");
+    let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_SESSION_HASH";
+    let (_server, port, cert) = gnutls_serv(&dir, &["--echo", "--priority", priority]);
+    let target = format!("127.0.0.1:{port}");
+    let refused = client(
+        &[&target, "--cafile", &cert],
+        Input::Close(b"hi\n".to_vec()),
+    );
+    refused.assert_failure(
+        1,
+        "ferrotls: handshake failed: peer is incompatible: peer does not support extended \
+         master secret (RFC 7627), which is required",
+    );
+    let allowed = client(
+        &[&target, "--cafile", &cert, "--allow-no-ems"],
+        Input::Close(b"hello without ems\n".to_vec()),
+    );
+    allowed.assert_success();
+    assert!(
+        the_summary_line(&allowed.stderr).starts_with("ferrotls: connected TLSv1.2 "),
+        "{}",
+        allowed.stderr
+    );
+    assert_eq!(allowed.stdout_text(), "hello without ems\n");
+}
+
 // ---------------------------------------------------------------- key log
 
 /// The (label, client random, secret) entries of an NSS key log, in

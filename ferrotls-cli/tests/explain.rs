@@ -589,3 +589,30 @@ fn explain_names_a_hello_retry_request() {
     );
     assert_contains_all(&text, &["Agreed with secp256r1"]);
 }
+
+#[test]
+fn explain_allow_no_ems_shows_the_classic_master_secret() {
+    // RFC 7627 / RFC 5246 §8.1: gnutls-serv told not to use the extended
+    // master secret; explain refuses it by default and, with
+    // --allow-no-ems, explains the master secret made from the randoms.
+    let dir = TempDir::new("explain-no-ems");
+    let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_SESSION_HASH";
+    let (_server, port, cert) = gnutls_serv(&dir, &["--http", "--priority", priority]);
+    let target = format!("127.0.0.1:{port}");
+    let refused = explain(&[&target, "--cafile", &cert]);
+    refused.assert_failure(
+        1,
+        "ferrotls: handshake failed: peer is incompatible: peer does not support extended \
+         master secret (RFC 7627), which is required",
+    );
+    let text = text_of(&[&target, "--cafile", &cert, "--allow-no-ems"]);
+    assert_contains_all(
+        &text,
+        &[
+            "negotiated   TLSv1.2",
+            "master secret  48 bytes  (key log: CLIENT_RANDOM)",
+            "PRF(pre-master secret, \"master secret\", client random + server random) (RFC 5246 §8.1)",
+        ],
+    );
+    assert!(!text.contains("\"extended master secret\""), "{text}");
+}

@@ -453,6 +453,9 @@ pub struct Negotiated {
     pub peer_certificates: Option<CertificateChain>,
     /// The handshake resumed an earlier session (with fresh keys).
     pub resumed: bool,
+    /// TLS 1.2: the master secret covers the handshake's hash (RFC 7627's
+    /// extended master secret), not only the randoms.
+    pub extended_master_secret: bool,
 }
 
 /// The part of a connection the handshake states may touch.

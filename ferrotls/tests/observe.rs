@@ -242,3 +242,44 @@ fn key_exchange_event_says_how_the_secret_was_made() {
         }
     }
 }
+
+#[test]
+fn handshake_complete_says_whether_the_master_secret_is_extended() {
+    // RFC 7627: both ends of a TLS 1.2 handshake between us use it; the
+    // notion does not apply to TLS 1.3. (A TLS 1.2 peer without it is in
+    // the CLI's tests, against gnutls-serv.)
+    #[derive(Debug, Default)]
+    struct Done(Mutex<Option<bool>>);
+    impl Observer for Done {
+        fn event(&self, e: &Event<'_>) {
+            if let Event::HandshakeComplete(n) = e {
+                *self.0.lock().unwrap() = Some(n.extended_master_secret);
+            }
+        }
+    }
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    for (version, extended) in [
+        (ProtocolVersion::TLSv1_2, true),
+        (ProtocolVersion::TLSv1_3, false),
+    ] {
+        let (client_seen, server_seen) = (Arc::new(Done::default()), Arc::new(Done::default()));
+        let mut cc = pki.client_config();
+        cc.versions = vec![version];
+        cc.observer = Some(client_seen.clone());
+        let mut sc = pki.server_config();
+        sc.observer = Some(server_seen.clone());
+        let mut c = ClientConnection::new(Arc::new(cc), server_name("localhost")).unwrap();
+        let mut s = ServerConnection::new(Arc::new(sc)).unwrap();
+        handshake(&mut c, &mut s).unwrap();
+        assert_eq!(
+            *client_seen.0.lock().unwrap(),
+            Some(extended),
+            "{version:?}"
+        );
+        assert_eq!(
+            *server_seen.0.lock().unwrap(),
+            Some(extended),
+            "{version:?}"
+        );
+    }
+}

@@ -161,6 +161,7 @@ mod tests {
             cipher_suites: suites,
             groups: None,
             alpn_protocols: Vec::new(),
+            require_extended_master_secret: true,
         }
     }
 

@@ -195,6 +195,7 @@ fn explain_session(
         server_name: setup.server_name.clone(),
         trusted: setup.trust.describe(),
         checks_certificates: setup.trust.checks_certificates(),
+        requires_extended_master_secret: params.require_extended_master_secret,
     };
     trace::build(recorder.take(), &cx, outcome)
 }

@@ -24,6 +24,9 @@ pub struct TraceContext {
     pub trusted: String,
     /// False with `--insecure`.
     pub checks_certificates: bool,
+    /// False with `--allow-no-ems`: a TLS 1.2 master secret may then be
+    /// the classic one.
+    pub requires_extended_master_secret: bool,
 }
 
 /// Builds the trace of one session from its recording and outcome.
@@ -35,6 +38,12 @@ pub fn build(
     let steps = std::mem::take(&mut rec.steps);
     let negotiated = rec.negotiated.clone().unwrap_or_default();
     let suite = negotiated.suite;
+    // Known once the handshake completed, or when we insisted on it.
+    let ems = match (&rec.negotiated, cx.requires_extended_master_secret) {
+        (Some(n), _) => Some(n.extended_master_secret),
+        (None, true) => Some(true),
+        (None, false) => None,
+    };
     let mut trace = SessionTrace {
         session: cx.session,
         version: negotiated.version.map(|v| v.to_string()),
@@ -53,7 +62,7 @@ pub fn build(
         secrets: rec
             .secrets
             .iter()
-            .map(|(kind, value)| named_secret(*kind, value, rec.key_exchange))
+            .map(|(kind, value)| named_secret(*kind, value, rec.key_exchange, ems))
             .collect(),
         keys: session_keys(&rec, suite),
         certificates: rec
@@ -151,18 +160,24 @@ fn key_exchange(kind: KeyExchangeKind) -> KeyExchange {
     }
 }
 
-fn named_secret(kind: SecretKind, value: &Secret, kx: Option<KeyExchangeKind>) -> NamedSecret {
+fn named_secret(
+    kind: SecretKind,
+    value: &Secret,
+    kx: Option<KeyExchangeKind>,
+    ems: Option<bool>,
+) -> NamedSecret {
     NamedSecret {
         name: kind.name(),
-        derivation: derivation(kind, kx),
+        derivation: derivation(kind, kx, ems),
         nss_label: kind.nss_label(),
         length: value.len(),
         hex: hex(value.expose()),
     }
 }
 
-/// How each secret is made (RFC 5246 §8.1, RFC 7627 §4, RFC 8446 §7.1).
-fn derivation(kind: SecretKind, kx: Option<KeyExchangeKind>) -> String {
+/// How each secret is made (RFC 5246 §8.1, RFC 7627 §4, RFC 8446 §7.1);
+/// `ems`: whether a TLS 1.2 master secret is the extended one, if known.
+fn derivation(kind: SecretKind, kx: Option<KeyExchangeKind>, ems: Option<bool>) -> String {
     use SecretKind as K;
     let text = match kind {
         K::PreMasterSecret => match kx {
@@ -174,11 +189,17 @@ fn derivation(kind: SecretKind, kx: Option<KeyExchangeKind>) -> String {
         K::SharedSecret => {
             "the (EC)DHE / KEM result: each side combined its private key with the other's key share"
         }
-        // explain never turns off `require_extended_master_secret`, so a
-        // TLS 1.2 session it completes always used RFC 7627.
-        K::MasterSecret => {
-            "PRF(pre-master secret, \"extended master secret\", hash of the handshake up to ClientKeyExchange) (RFC 7627)"
-        }
+        K::MasterSecret => match ems {
+            Some(true) => {
+                "PRF(pre-master secret, \"extended master secret\", hash of the handshake up to ClientKeyExchange) (RFC 7627)"
+            }
+            Some(false) => {
+                "PRF(pre-master secret, \"master secret\", client random + server random) (RFC 5246 §8.1): the classic one, without the extended master secret, so not bound to this handshake"
+            }
+            None => {
+                "PRF of the pre-master secret: with the handshake's hash (RFC 7627) or, if the server does not do that, the randoms only (RFC 5246 §8.1); the handshake did not finish, so which is not known here"
+            }
+        },
         K::EarlySecret => "HKDF-Extract(salt 0, PSK; all zeros without resumption)",
         K::HandshakeSecret => {
             "HKDF-Extract(Derive-Secret(early secret, \"derived\", \"\"), shared secret)"

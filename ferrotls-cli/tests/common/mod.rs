@@ -249,3 +249,53 @@ pub fn openssl_s_server(dir: &TempDir, args: &[&str]) -> (Guard, u16, String) {
     });
     (child, port, cert)
 }
+
+/// `gnutls-serv` with `args` (`--echo` or `--http`, a `--priority`) on a
+/// free loopback port, serving a self-signed certificate: (guard, port,
+/// certificate file).
+pub fn gnutls_serv(dir: &TempDir, args: &[&str]) -> (Guard, u16, String) {
+    let (cert, key) = self_signed_files(dir);
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new("gnutls-serv")
+            .arg("--disable-client-cert")
+            .args(args)
+            .args(["--x509certfile", &cert, "--x509keyfile", &key])
+            .args(["--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("gnutls-serv must be installed for this test");
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let child = Guard(child);
+        let (out, _) = collect_lines(stdout);
+        let (errors, _) = collect_lines(stderr);
+        // "Echo Server listening on IPv4 0.0.0.0 port N...done" (on
+        // stderr, with this version).
+        let listening = || {
+            let text = format!("{}{}", out.lock().unwrap(), errors.lock().unwrap());
+            text.lines()
+                .any(|l| l.contains("IPv4") && l.ends_with("done"))
+        };
+        let deadline = Instant::now() + DEADLINE;
+        let mut child = child;
+        while Instant::now() < deadline && child.0.try_wait().unwrap().is_none() {
+            if listening() {
+                return (child, port, cert);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let errors = errors.lock().unwrap().clone();
+        assert!(
+            errors.contains("in use"),
+            "gnutls-serv did not start: {errors}"
+        );
+    }
+    panic!("no free port for gnutls-serv");
+}

@@ -111,6 +111,7 @@ pub(super) fn handle_server_hello(
     accept_alpn(config, common, ext.alpn.as_ref())?;
     common.negotiated.version = Some(ProtocolVersion::TLSv1_2);
     common.negotiated.suite = Some(suite.suite);
+    common.negotiated.extended_master_secret = ext.extended_master_secret;
     common.observe(|| Event::ServerRandom(&hello.random));
 
     let mut transcript = transcript.start_hash(suite.hash);

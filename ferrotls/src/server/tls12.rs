@@ -57,6 +57,9 @@ pub(super) fn handle_client_hello(
 ) -> Result<Box<dyn State>, Error> {
     common.negotiated.version = Some(ProtocolVersion::TLSv1_2);
     check_client_hello(config, hello)?;
+    // RFC 7627 §5.2: we use it whenever the client offers it (a session
+    // resumes only with the same choice).
+    common.negotiated.extended_master_secret = hello.extensions.extended_master_secret;
     let alpn = super::hs::choose_protocol(config, hello)?;
     let hs = Hello12 {
         config: config.clone(),
