@@ -691,6 +691,28 @@ fn tls12_without_extended_master_secret_only_with_allow_no_ems() {
         allowed.stderr
     );
     assert_eq!(allowed.stdout_text(), "hello without ems\n");
+
+    // The server side: gnutls-cli without it, refused, then let in.
+    for (flag, completes) in [(None, false), (Some("--allow-no-ems"), true)] {
+        let server = Server::start(flag.as_slice());
+        let out = run(
+            Command::new("gnutls-cli")
+                .args(["--x509cafile", &server.cafile(), "--priority", priority])
+                .args(["--port", &server.addr.port().to_string(), "localhost"]),
+            Input::Close(b"hi\n".to_vec()),
+        );
+        let text = format!("{}{}", out.stdout_text(), out.stderr);
+        assert_eq!(
+            text.contains("Handshake was completed"),
+            completes,
+            "{text}"
+        );
+        let logged = match completes {
+            true => "connected TLSv1.2",
+            false => "peer does not support extended master secret",
+        };
+        server.wait_for_log(logged);
+    }
 }
 
 // ---------------------------------------------------------------- key log
