@@ -69,16 +69,21 @@ fn go_has_extended_master_secret() -> bool {
 // ---------------------------------------------------------------------------
 // Go's client against our server
 
-/// Runs the Go client against `addr` to the end; its output, which must
-/// show success.
-fn go_client(addr: SocketAddr, files: &PemFiles, extra: &[&str]) -> String {
+/// Runs the Go client against `addr` to the end; whether it succeeded.
+fn go_client(addr: SocketAddr, files: &PemFiles, extra: &[&str]) -> (PeerProcess, bool) {
     let mut args = strings(&["client", "-connect"]);
     args.push(addr.to_string());
     args.extend(strings(&["-ca", path(&files.ca)]));
     args.extend(strings(extra));
     let mut proc = PeerProcess::spawn(go_peer(), args);
-    let status = proc.wait_exit();
-    assert!(status.success(), "Go client failed\n{}", proc.describe());
+    let ok = proc.wait_exit().success();
+    (proc, ok)
+}
+
+/// As `go_client`, which must succeed; its output.
+fn go_client_ok(addr: SocketAddr, files: &PemFiles, extra: &[&str]) -> String {
+    let (proc, ok) = go_client(addr, files, extra);
+    assert!(ok, "Go client failed\n{}", proc.describe());
     proc.stdout.text()
 }
 
@@ -101,7 +106,7 @@ fn go_client_talks_to_our_server_and_resumes() {
         let pki = TestPki::get(kt);
         let files = PemFiles::new(pki, "go-client");
         let server = EchoServer::start(server_config(kt));
-        let text = go_client(
+        let text = go_client_ok(
             server.addr,
             &files,
             &["-n", "2", "-max", max_version(version)],
@@ -121,7 +126,7 @@ fn go_client_and_our_server_move_megabytes_both_ways() {
     let files = PemFiles::new(pki, "go-bulk");
     let server = EchoServer::start(server_config(KeyType::EcdsaP256));
     for max in ["1.3", "1.2"] {
-        go_client(server.addr, &files, &["-bytes", "3000000", "-max", max]);
+        go_client_ok(server.addr, &files, &["-bytes", "3000000", "-max", max]);
         let served = server.next();
         assert_eq!(served.close, Ok(()), "{max}: {served:?}");
         assert_eq!(
@@ -139,7 +144,7 @@ fn go_client_sends_the_key_share_our_server_asks_for() {
     let pki = TestPki::get(KeyType::EcdsaP256);
     let files = PemFiles::new(pki, "go-hrr");
     let server = EchoServer::start(pki.server_config());
-    let text = go_client(server.addr, &files, &["-curves", "P521,P256"]);
+    let text = go_client_ok(server.addr, &files, &["-curves", "P521,P256"]);
     let served = server.next();
     assert_eq!(served.handshake, Ok(()), "{served:?}");
     assert!(served.hrr, "no HelloRetryRequest");
@@ -156,14 +161,12 @@ fn go_client_gets_our_most_preferred_protocol() {
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let server = EchoServer::start(config);
     for max in ["1.3", "1.2"] {
-        let text = go_client(server.addr, &files, &["-alpn", "http/1.1,h2", "-max", max]);
+        let text = go_client_ok(server.addr, &files, &["-alpn", "http/1.1,h2", "-max", max]);
         assert_eq!(ConnLine::all(&text)[0].get("alpn"), "h2", "{text}");
         assert_eq!(server.next().alpn.as_deref(), Some(&b"h2"[..]));
     }
-    let mut args = strings(&["client", "-alpn", "spdy/3", "-ca", path(&files.ca)]);
-    args.extend(["-connect".to_string(), server.addr.to_string()]);
-    let mut proc = PeerProcess::spawn(go_peer(), args);
-    assert!(!proc.wait_exit().success(), "{}", proc.describe());
+    let (proc, ok) = go_client(server.addr, &files, &["-alpn", "spdy/3"]);
+    assert!(!ok, "{}", proc.describe());
     assert!(
         proc.stderr.text().contains("no application protocol"),
         "{}",
@@ -288,14 +291,11 @@ fn tls12_without_extended_master_secret_is_refused_by_default() {
     let mut go_server = go_server(&files, &["-max", "1.2"]);
     let (s, hs) = connect(go_server.addr, pki.client_config(), "localhost");
     let server = EchoServer::start(pki.server_config());
-    let mut args = strings(&["client", "-max", "1.2", "-ca", path(&files.ca)]);
-    args.extend(["-connect".to_string(), server.addr.to_string()]);
-    let mut go_client = PeerProcess::spawn(go_peer(), args);
-    let go_client_ok = go_client.wait_exit().success();
+    let (client, client_ok) = go_client(server.addr, &files, &["-max", "1.2"]);
     let served = server.next();
     if go_has_extended_master_secret() {
         hs.unwrap();
-        assert!(go_client_ok, "{}", go_client.describe());
+        assert!(client_ok, "{}", client.describe());
         assert_eq!(served.version, Some(ProtocolVersion::TLSv1_2));
         drop(s);
         return;
@@ -306,11 +306,11 @@ fn tls12_without_extended_master_secret_is_refused_by_default() {
     assert_eq!(s.conn.error(), Some(&refused));
     let out = go_server.failed();
     assert!(out.contains("handshake failure"), "{out}");
-    assert!(!go_client_ok);
+    assert!(!client_ok);
     assert!(
-        go_client.stderr.text().contains("handshake failure"),
+        client.stderr.text().contains("handshake failure"),
         "{}",
-        go_client.describe()
+        client.describe()
     );
     assert_eq!(served.error, Some(refused));
 }
