@@ -49,7 +49,12 @@
 //! ```
 //!
 //! (`bulk_write` and `bulk_send_tls` are the sender's side of a bulk run,
-//! `bulk_recv` the receiver's.)
+//! `bulk_recv` the receiver's.) `ferrotls-bench/floor.sh SCENARIO
+//! [server|client]` does that for one side of a handshake row in both
+//! implementations and splits the count into aws-lc and the rest: its
+//! "ceiling" is the ratio ferrotls would reach if its own code cost
+//! nothing, which tells a row that can still gain from one held at the
+//! floor of the primitives both stacks call.
 
 mod alloc;
 pub mod bench;
