@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 use common::*;
+use ferrotls::crypto::rand::{RandomSource, SystemRandom};
 use ferrotls::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use ferrotls::suites::{KeyExchange12, TLS12_SUITES};
 use ferrotls::{
@@ -171,6 +172,46 @@ fn downgrade_sentinel_is_detected() {
         s.error(),
         Some(&Error::AlertReceived(AlertDescription::IllegalParameter))
     );
+}
+
+/// A server random source whose 32-byte draws (the random) end in `tail`.
+#[derive(Debug)]
+struct RandomEndingIn([u8; 8]);
+
+impl RandomSource for RandomEndingIn {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), Error> {
+        SystemRandom.fill(buf)?;
+        if buf.len() == 32 {
+            buf[24..].copy_from_slice(&self.0);
+        }
+        Ok(())
+    }
+}
+
+/// RFC 8446 §4.1.3: a client that can do TLS 1.3 refuses a TLS 1.2
+/// ServerHello whose random ends in either sentinel ("DOWNGRD" 01 for
+/// TLS 1.2, 00 for 1.1 and below); one that cannot takes it.
+#[test]
+fn both_downgrade_sentinels_are_refused_by_a_tls13_client() {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    for last in [1u8, 0] {
+        let sentinel = [0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, last];
+        let mut sc = pki.server_config();
+        sc.versions = vec![ProtocolVersion::TLSv1_2];
+        sc.random = Arc::new(RandomEndingIn(sentinel));
+        let (mut c, mut s) = connect(pki.client_config(), sc.clone());
+        assert_eq!(
+            handshake(&mut c, &mut s),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::DowngradeSentinel)),
+            "sentinel ending in {last}"
+        );
+        let (mut c, mut s) = connect(client12(&pki, TLS12_SUITES[0].suite), sc);
+        assert_eq!(
+            handshake(&mut c, &mut s),
+            Ok(()),
+            "TLS 1.2-only client, {last}"
+        );
+    }
 }
 
 #[test]

@@ -25,7 +25,8 @@ use crate::tls12::key_schedule::{
     MasterSecret12, MasterSecretSeed, CLIENT_FINISHED_LABEL, SERVER_FINISHED_LABEL,
 };
 use crate::tls12::{
-    DirectionalProtection, ExpectChangeCipherSpec, Traffic12, DOWNGRADE_SENTINEL_TLS12,
+    DirectionalProtection, ExpectChangeCipherSpec, Traffic12, DOWNGRADE_SENTINEL_TLS11,
+    DOWNGRADE_SENTINEL_TLS12,
 };
 use crate::transcript::{Transcript, TranscriptBuffer};
 use crate::verify::end_entity_spki;
@@ -69,8 +70,11 @@ pub(super) fn handle_server_hello(
 ) -> Result<Box<dyn State>, Error> {
     let config = &cx.config;
     // RFC 8446 §4.1.3: a TLS 1.3 client must refuse a downgrade marked by
-    // the server's random.
-    if config.supports(ProtocolVersion::TLSv1_3) && hello.random[24..] == DOWNGRADE_SENTINEL_TLS12 {
+    // the server's random, with either sentinel.
+    let sentinel = &hello.random[24..];
+    if config.supports(ProtocolVersion::TLSv1_3)
+        && (sentinel == DOWNGRADE_SENTINEL_TLS12 || sentinel == DOWNGRADE_SENTINEL_TLS11)
+    {
         return Err(PeerMisbehaved::DowngradeSentinel.into());
     }
     // RFC 5246 §7.4.1.3, RFC 5077 §3.4: an echo of our session ID means

@@ -14,6 +14,10 @@ use key_schedule::SessionKeys;
 /// RFC 8446 §4.1.3: the last 8 bytes of ServerHello.random when a TLS 1.3
 /// server negotiates TLS 1.2.
 pub const DOWNGRADE_SENTINEL_TLS12: [u8; 8] = [0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01];
+/// RFC 8446 §4.1.3: the last 8 bytes of a server random choosing TLS 1.1
+/// or below ("DOWNGRD" 00). We never negotiate those, but a TLS 1.3
+/// client must refuse both values in any older ServerHello.
+pub const DOWNGRADE_SENTINEL_TLS11: [u8; 8] = [0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00];
 
 /// The record protection for each direction, from the session keys.
 pub struct DirectionalProtection {
