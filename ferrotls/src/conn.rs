@@ -373,6 +373,12 @@ impl RecordLayer {
         payload: &mut [u8],
     ) -> Result<Option<(ContentType, Range<usize>)>, Error> {
         if self.decrypter.is_none() {
+            // RFC 8446 §4.2.10: after a HelloRetryRequest the client's
+            // 0-RTT records (application_data on the wire) are skipped
+            // before any key exists.
+            if typ == ContentType::ApplicationData && self.skip_early_data(payload.len()) {
+                return Ok(None);
+            }
             // RFC 8446 §5.1: plaintext records carry at most 2^14 bytes.
             if payload.len() > MAX_FRAGMENT_LEN {
                 return Err(Error::RecordOverflow);
@@ -417,16 +423,20 @@ impl RecordLayer {
                 self.trial_decrypt_budget = 0;
                 Ok(Some(opened))
             }
-            // RFC 8446 §4.2.10: only while skipping rejected 0-RTT data (a
-            // zero budget must not let zero-length records through).
-            Err(Error::DecryptError)
-                if self.trial_decrypt_budget > 0 && self.trial_decrypt_budget >= len =>
-            {
-                self.trial_decrypt_budget -= len;
-                Ok(None)
-            }
+            Err(Error::DecryptError) if self.skip_early_data(len) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// RFC 8446 §4.2.10: whether a record of `len` bytes is dropped as
+    /// rejected 0-RTT data, counting it against what may still be skipped
+    /// (a zero budget must not let zero-length records through).
+    fn skip_early_data(&mut self, len: usize) -> bool {
+        let skip = self.trial_decrypt_budget > 0 && self.trial_decrypt_budget >= len;
+        if skip {
+            self.trial_decrypt_budget -= len;
+        }
+        skip
     }
 
     /// Removes protection from `rec`; `None` means the record was dropped.

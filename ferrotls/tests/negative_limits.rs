@@ -12,6 +12,7 @@ use common::*;
 use negative_support::*;
 
 use ferrotls::msgs::enums::{AlertLevel, ExtensionType};
+use ferrotls::msgs::handshake::HRR_RANDOM;
 use ferrotls::{
     AlertDescription as A, CipherSuite, ClientConfig, ClientConnection, Error,
     InvalidMessage as IM, NamedGroup, PeerMisbehaved as PM, ProtocolVersion, ServerConfig,
@@ -513,4 +514,60 @@ fn skipped_early_data_is_bounded() {
     assert_eq!(deliver(&mut m.server, &junk), Err(Error::DecryptError));
     let alerts = m.server_alerts();
     assert_eq!(alerts, fatal(A::BadRecordMac));
+}
+
+#[test]
+fn early_data_is_skipped_after_a_hello_retry_request() {
+    // RFC 8446 §4.2.10: a server answering an early_data offer with a
+    // HelloRetryRequest skips the client's 0-RTT records, which arrive
+    // before any key exists, up to the same limit. The second ClientHello
+    // may not offer early data again (§4.1.2), and once it is in, nothing
+    // more is skipped.
+    let (cc, mut sc) = configs(true);
+    sc.groups = vec![NamedGroup::secp256r1];
+    let junk = Rec::new(APPDATA, &[0x5a; 16000]).encode();
+    let retried = |with_early_data_again: bool| -> (Mitm, Result<(), Error>) {
+        let mut m = Mitm::new(cc.clone(), sc.clone(), true);
+        let mut parts = m.client_wrote();
+        add_extension(&mut parts[0].data, true, &ext(42, &[]));
+        m.send_to_server(&parts).unwrap();
+        let out = take_output(&mut m.server);
+        let hrr = &records(&out)[0].body;
+        assert_eq!((hrr[0], &hrr[6..38]), (SERVER_HELLO, &HRR_RANDOM[..]));
+        deliver(&mut m.server, &junk).unwrap();
+        let hrr = m.open_server_bytes(&out);
+        m.send_to_client(&hrr).unwrap();
+        let mut parts = m.client_wrote();
+        if with_early_data_again {
+            let hello = find(&parts, CLIENT_HELLO);
+            add_extension(&mut parts[hello].data, true, &ext(42, &[]));
+        }
+        let res = m.send_to_server(&parts);
+        (m, res)
+    };
+
+    let (mut m, res) = retried(false);
+    res.unwrap();
+    assert_eq!(m.server_wrote()[0].hs_type(), Some(SERVER_HELLO));
+    assert_eq!(deliver(&mut m.server, &junk), Err(Error::DecryptError));
+    assert_eq!(m.server_alerts(), fatal(A::BadRecordMac));
+
+    let (mut m, res) = retried(true);
+    assert_eq!(res, Err(PM::ClientHelloChangedAfterRetry.into()));
+    assert_eq!(m.server_alerts(), fatal(A::IllegalParameter));
+
+    // Past the limit, before the second ClientHello: plaintext data.
+    let mut m = Mitm::new(cc.clone(), sc.clone(), true);
+    let mut parts = m.client_wrote();
+    add_extension(&mut parts[0].data, true, &ext(42, &[]));
+    m.send_to_server(&parts).unwrap();
+    m.server_wrote();
+    for _ in 0..4 {
+        deliver(&mut m.server, &junk).unwrap();
+    }
+    assert_eq!(
+        deliver(&mut m.server, &junk),
+        Err(PM::ApplicationDataBeforeHandshake.into())
+    );
+    assert_eq!(m.server_alerts(), fatal(A::UnexpectedMessage));
 }

@@ -327,6 +327,11 @@ impl ExpectClientHello {
         let retry_msg = HandshakeMessage::build(HandshakePayload::HelloRetryRequest(retry));
         transcript.add(&retry_msg);
         common.send_handshake(&retry_msg);
+        // RFC 8446 §4.2.10: 0-RTT data the client sent with this hello
+        // arrives before the next one; it is skipped.
+        if hello.extensions.early_data {
+            common.skip_undecryptable(super::tls13::MAX_SKIPPED_EARLY_DATA);
+        }
         // RFC 8446 Appendix D.4: the compatibility CCS follows our first
         // handshake message when the client sent a session ID.
         if !hello.session_id.is_empty() {
@@ -399,11 +404,13 @@ fn check_key_shares(groups: &[NamedGroup], shares: &[KeyShareEntry]) -> Result<(
 }
 
 /// RFC 8446 §4.1.2: the second ClientHello repeats the first except for
-/// the key share (now exactly the group we asked for) and the cookie.
+/// the key share (now exactly the group we asked for), the cookie, and
+/// early_data, which it must no longer carry.
 fn check_retry(retry: &Retry, hello: &ClientHello, suite: &Tls13CipherSuite) -> Result<(), Error> {
     if hello.random != retry.random
         || hello.session_id != retry.session_id
         || suite.suite != retry.suite.suite
+        || hello.extensions.early_data
     {
         return Err(PeerMisbehaved::ClientHelloChangedAfterRetry.into());
     }

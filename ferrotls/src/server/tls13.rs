@@ -30,7 +30,7 @@ use crate::tls13::{protection, signed_message, SERVER_SIGNATURE_CONTEXT};
 use crate::transcript::Transcript;
 
 /// Rejected 0-RTT data we skip before giving up (RFC 8446 §4.2.10).
-const MAX_SKIPPED_EARLY_DATA: usize = 64 * 1024;
+pub(super) const MAX_SKIPPED_EARLY_DATA: usize = 64 * 1024;
 
 /// A PSK the server accepted (RFC 8446 §4.2.11).
 pub(super) struct Accepted {
@@ -159,10 +159,14 @@ pub(super) fn emit_server_flight(
         KeyStage::Handshake,
         Side::Client,
     )?);
-    // RFC 8446 §4.2.10: we never accept 0-RTT, so skip what the client sent.
-    if choices.early_data_offered {
-        common.skip_undecryptable(MAX_SKIPPED_EARLY_DATA);
-    }
+    // RFC 8446 §4.2.10: we never accept 0-RTT, so skip what the client
+    // sent (and nothing more once the handshake key is in place, whatever
+    // was left from before a HelloRetryRequest).
+    common.skip_undecryptable(if choices.early_data_offered {
+        MAX_SKIPPED_EARLY_DATA
+    } else {
+        0
+    });
 
     let extensions = ServerExtensions {
         alpn: choices.alpn.clone(),
