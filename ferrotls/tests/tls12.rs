@@ -205,7 +205,7 @@ fn both_downgrade_sentinels_are_refused_by_a_tls13_client() {
             Err(Error::PeerMisbehaved(PeerMisbehaved::DowngradeSentinel)),
             "sentinel ending in {last}"
         );
-        let (mut c, mut s) = connect(client12(&pki, TLS12_SUITES[0].suite), sc);
+        let (mut c, mut s) = connect(client12(pki, TLS12_SUITES[0].suite), sc);
         assert_eq!(
             handshake(&mut c, &mut s),
             Ok(()),
