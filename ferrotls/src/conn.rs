@@ -124,6 +124,13 @@ pub trait State: Send + Sync {
     }
 }
 
+/// Which versions a client offered.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OfferedVersions {
+    pub tls13: bool,
+    pub tls12: bool,
+}
+
 /// A FIFO of byte chunks.
 #[derive(Default)]
 pub struct ChunkQueue {
@@ -482,8 +489,14 @@ pub struct CommonState {
     pub sent_close_notify: bool,
     /// The first ClientHello was sent (client) or received (server).
     pub seen_client_hello: bool,
+    /// Client: the versions its ClientHello offered (until the server
+    /// chooses, a message is judged by the rules of those).
+    pub offered: OfferedVersions,
     /// KeyUpdates received since the last application data.
     pub key_updates_in_a_row: u32,
+    /// TLS 1.2: renegotiation requests refused since the last application
+    /// data.
+    pub renegotiation_requests_in_a_row: u32,
     empty_records_in_a_row: u32,
     warning_alerts: u32,
     change_cipher_specs: u32,
@@ -930,7 +943,9 @@ impl ConnectionCommon {
     /// Detects, queues the alert and returns the error, in one place.
     fn fail<T>(&mut self, err: Error) -> Result<T, Error> {
         self.common.pending_handshake.clear();
-        if let Some(desc) = err.alert() {
+        // RFC 8446 §6.1: after our close_notify we send nothing more, not
+        // even the alert.
+        if let (Some(desc), false) = (err.alert(), self.common.sent_close_notify) {
             self.common.send_alert(Alert::fatal(desc));
         }
         self.state = Err(err.clone());
@@ -997,9 +1012,7 @@ impl ConnectionCommon {
         let rec = match rec.typ {
             // RFC 8446 §5: the compatibility CCS is never protected.
             ContentType::ChangeCipherSpec if !self.tls12_negotiated() => rec,
-            // A peer that could not read our flight may answer with a
-            // plaintext alert; accept it as long as we are handshaking.
-            ContentType::Alert if !self.common.handshake_complete && rec.payload.len() == 2 => rec,
+            ContentType::Alert if self.plaintext_alert_allowed(&rec) => rec,
             _ => match self.common.record_layer.decrypt(rec)? {
                 Some(rec) => {
                     self.check_protected_type(rec.typ)?;
@@ -1042,6 +1055,14 @@ impl ConnectionCommon {
             // RFC 8446 §5.4: an unknown inner content type.
             other => Err(InvalidMessage::UnknownContentType(other.to_wire()).into()),
         }
+    }
+
+    /// A peer that could not read our flight may answer with a plaintext
+    /// alert while we handshake; but once a TLS 1.2 peer has sent its
+    /// ChangeCipherSpec, all it sends is protected (RFC 5246 §6.1, §7.1).
+    fn plaintext_alert_allowed(&self, rec: &Record) -> bool {
+        let peer_protects = self.tls12_negotiated() && self.common.record_layer.decrypter.is_some();
+        !self.common.handshake_complete && rec.payload.len() == 2 && !peer_protects
     }
 
     fn tls12_negotiated(&self) -> bool {
@@ -1096,8 +1117,11 @@ impl ConnectionCommon {
             return self.dispatch(Message::ChangeCipherSpec);
         }
         // RFC 8446 §5: dropped between the first ClientHello and the peer's
-        // Finished; anywhere else it is unexpected.
-        if !self.common.seen_client_hello || self.common.handshake_complete {
+        // Finished; anywhere else it is unexpected, and so is one before
+        // the ServerHello of a client that offered only TLS 1.2 (RFC 5246
+        // §7.1).
+        let tls12_only_client = self.common.is_client && !self.common.offered.tls13;
+        if !self.common.seen_client_hello || self.common.handshake_complete || tls12_only_client {
             return Err(PeerMisbehaved::IllegalChangeCipherSpec.into());
         }
         self.common.change_cipher_specs += 1;
@@ -1124,8 +1148,11 @@ impl ConnectionCommon {
             });
             // RFC 5246 §7.4.1.1: a client ignores HelloRequest while it is
             // negotiating (and it is never part of the transcript).
+            // Before the ServerHello that holds if we offered TLS 1.2.
             let negotiating = self.common.is_client && !self.common.handshake_complete;
-            if negotiating && self.tls12_negotiated() && msg.typ() == HandshakeType::HelloRequest {
+            let may_be_tls12 = self.tls12_negotiated()
+                || (self.common.negotiated.version.is_none() && self.common.offered.tls12);
+            if negotiating && may_be_tls12 && msg.typ() == HandshakeType::HelloRequest {
                 continue;
             }
             self.dispatch(Message::Handshake(msg))?;
@@ -1159,6 +1186,7 @@ impl ConnectionCommon {
         }
         self.common.empty_records_in_a_row = 0;
         self.common.key_updates_in_a_row = 0;
+        self.common.renegotiation_requests_in_a_row = 0;
         Ok(true)
     }
 
@@ -1193,6 +1221,7 @@ impl ConnectionCommon {
             common: &mut self.common,
             peer_eof: self.peer_eof,
             more_coming: self.deframer.pending() > 0,
+            failed: self.state.as_ref().err(),
         }
     }
 
@@ -1203,7 +1232,8 @@ impl ConnectionCommon {
 
     /// Queues a close_notify alert (RFC 8446 §6.1); nothing is sent after it.
     pub fn send_close_notify(&mut self) {
-        if !self.common.sent_close_notify {
+        // RFC 8446 §6.2: a failed connection ended with its fatal alert.
+        if !self.common.sent_close_notify && self.state.is_ok() {
             self.common.sent_close_notify = true;
             let _ = self.common.flush_handshake();
             self.common.send_alert(Alert::close_notify());
@@ -1288,7 +1318,11 @@ impl ConnectionCommon {
     pub(crate) fn write_all_tls(&mut self, io: &mut dyn io::Write) -> io::Result<usize> {
         let mut wrlen = 0;
         while self.wants_write() {
-            wrlen += self.write_tls(io)?;
+            // A transport that takes nothing will never take the rest.
+            match self.write_tls(io)? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => wrlen += n,
+            }
         }
         io.flush()?;
         Ok(wrlen)
@@ -1313,6 +1347,8 @@ pub struct Reader<'a> {
     peer_eof: bool,
     /// Received bytes wait to be processed: plaintext buffers are reused.
     more_coming: bool,
+    /// The connection's error, once it has failed.
+    failed: Option<&'a Error>,
 }
 
 impl<'a> Reader<'a> {
@@ -1326,11 +1362,16 @@ impl<'a> Reader<'a> {
     }
 
     /// Why there is no plaintext: Ok means the peer sent close_notify (the
-    /// end of the data). A transport closed without it is `UnexpectedEof`
-    /// (a truncation attack or a broken peer); else `WouldBlock`.
+    /// end of the data). A failed connection gives its error for good
+    /// (`InvalidData`: no more is coming); a transport closed without
+    /// close_notify is `UnexpectedEof` (a truncation attack or a broken
+    /// peer); else `WouldBlock`.
     fn nothing_to_read(&self) -> io::Result<()> {
         if self.common.received_close_notify {
             return Ok(());
+        }
+        if let Some(e) = self.failed {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
         }
         if self.peer_eof {
             return Err(io::Error::new(
@@ -1344,7 +1385,8 @@ impl<'a> Reader<'a> {
 
 impl io::Read for Reader<'_> {
     /// Ok(0) means the peer sent close_notify. A transport closed without
-    /// it is `UnexpectedEof`; nothing available yet is `WouldBlock`.
+    /// it is `UnexpectedEof`; a failed connection, `InvalidData` with its
+    /// error; nothing available yet is `WouldBlock`.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if !self.common.received_plaintext.is_empty() {
             return Ok(self.common.received_plaintext.read(buf, self.more_coming));
@@ -1359,7 +1401,7 @@ impl io::Read for Reader<'_> {
 /// Received plaintext without a copy: `fill_buf` gives the bytes where they
 /// were decrypted, a record's worth at most; `consume` says how many were
 /// used. The ends are those of `read`: an empty slice after close_notify,
-/// `UnexpectedEof` or `WouldBlock` otherwise.
+/// `UnexpectedEof`, `InvalidData` or `WouldBlock` otherwise.
 impl io::BufRead for Reader<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         Reader {
@@ -1385,6 +1427,11 @@ impl io::Write for Writer<'_> {
     /// May write less than `buf` when the sending key is about to reach its
     /// record limit; the next write rotates it first (RFC 8446 §5.5).
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // RFC 8446 §6.2: after a fatal alert, sent or received, nothing
+        // more is sent.
+        if let Err(e) = &self.conn.state {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
+        }
         if self.conn.common.key_update_due() {
             self.conn.send_key_update(false)?;
         }

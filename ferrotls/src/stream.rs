@@ -68,6 +68,9 @@ fn complete_prior_io<T: Read + Write>(
     sock: &mut T,
     idle_timeout: Option<Duration>,
 ) -> io::Result<()> {
+    if let (true, Some(e)) = (conn.is_handshaking(), conn.error()) {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
+    }
     if conn.is_handshaking() {
         conn.complete_io(sock)
             .map_err(|e| idle_check(conn, sock, idle_timeout, e))?;

@@ -346,20 +346,23 @@ fn change_cipher_specs_are_capped() {
 #[test]
 fn renegotiation_requests_are_capped() {
     // RFC 5246 §7.4.1.1 / RFC 5746: each is declined with a warning; a
-    // peer that keeps asking is flooding us with work and output.
+    // peer that keeps asking, with no application data between, is
+    // flooding us with work and output.
     for from_server in [true, false] {
         let mut m = connected(false);
         let request = match from_server {
             true => hs(HELLO_REQUEST, &[]),
             false => client_hello(configs(false).0),
         };
-        let parts = vec![protected(HANDSHAKE, &request); 4];
+        let mut parts = vec![protected(HANDSHAKE, &request); 4];
+        parts.push(protected(APPDATA, b"data between"));
+        parts.extend(vec![protected(HANDSHAKE, &request); 4]);
         let (res, alerts) = match from_server {
             true => (m.send_to_client(&parts), m.client_alerts()),
             false => (m.send_to_server(&parts), m.server_alerts()),
         };
         assert_eq!(res, Ok(()));
-        assert_eq!(alerts, vec![(AlertLevel::Warning, A::NoRenegotiation); 4]);
+        assert_eq!(alerts, vec![(AlertLevel::Warning, A::NoRenegotiation); 8]);
         let one = [protected(HANDSHAKE, &request)];
         let (res, alerts) = match from_server {
             true => (m.send_to_client(&one), m.client_alerts()),

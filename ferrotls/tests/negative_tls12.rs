@@ -324,6 +324,9 @@ fn server_checks_the_clients_second_flight() {
         ("protected warning alerts", p(|ps| { for _ in 0..4 { ps.insert(2, protected(ALERT, &[1, 41])) } }), Want::Accept),
         ("protected fatal alert", p(|ps| ps.insert(2, protected(ALERT, &[2, 40]))), Want::Silent(Error::AlertReceived(A::HandshakeFailure))),
         ("plaintext fatal alert", p(|ps| ps.insert(0, plain(ALERT, &[2, 40]))), Want::Silent(Error::AlertReceived(A::HandshakeFailure))),
+        // RFC 5246 §6.1, §7.1: after the client's CCS all it sends is protected.
+        ("plaintext warning alert after CCS", p(|ps| ps.insert(2, plain(ALERT, &[1, 112]))), rej(Error::DecryptError, A::BadRecordMac)),
+        ("plaintext fatal alert after CCS", p(|ps| ps.insert(2, plain(ALERT, &[2, 40]))), rej(Error::DecryptError, A::BadRecordMac)),
         ("heartbeat record", p(|ps| ps.insert(0, plain(24, &[1, 0, 0]))), rej(IM::UnknownContentType(24), A::UnexpectedMessage)),
         // RFC 5246 §7.4.9: Finished.
         ("Finished of 11 bytes", msg(FINISHED, |m| { m.pop(); }), decode(IM::InvalidLength("Finished verify_data"))),
@@ -548,9 +551,12 @@ fn client_checks_the_servers_first_flight() {
         ("CertificateRequest without types", insert_before(SERVER_HELLO_DONE, hs_part(hs(CERTIFICATE_REQUEST, &[0, 0, 2, 4, 3, 0, 0]))), decode(IM::EmptyList("certificate_types"))),
         // RFC 5246 §7.4.1.1: ignored while the client is negotiating.
         ("HelloRequest during the handshake", insert_before(CERTIFICATE, hs_part(hs(HELLO_REQUEST, &[]))), Want::Accept),
+        ("HelloRequest before the ServerHello", insert_before(SERVER_HELLO, hs_part(hs(HELLO_REQUEST, &[]))), Want::Accept),
         ("ServerHelloDone with a body", replace(SERVER_HELLO_DONE, hs(SERVER_HELLO_DONE, &[0])), decode(IM::TrailingData("handshake message"))),
         ("data in the flight", insert_before(SERVER_HELLO_DONE, plain(APPDATA, b"x")), rej(PM::ApplicationDataBeforeHandshake, A::UnexpectedMessage)),
         ("CCS in the flight", insert_before(SERVER_HELLO_DONE, plain(CCS, &[1])), rej(Error::InappropriateMessage { expected: "ServerHelloDone", got: ContentType::ChangeCipherSpec, }, A::UnexpectedMessage)),
+        // RFC 8446 §5's dropped CCS is TLS 1.3's; we offered only TLS 1.2.
+        ("CCS before the ServerHello", insert_before(SERVER_HELLO, plain(CCS, &[1])), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
         ("warning alert in the flight", insert_before(SERVER_HELLO_DONE, plain(ALERT, &[1, 112])), Want::Accept),
     ];
     each_case(

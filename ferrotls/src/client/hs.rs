@@ -7,7 +7,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::config::ClientConfig;
 use super::{tls12, tls13};
-use crate::conn::{inappropriate, CommonState, Message, State};
+use crate::conn::{inappropriate, CommonState, Message, OfferedVersions, State};
 use crate::crypto::kx::{self, KxShare};
 use crate::crypto::Secret;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
@@ -103,6 +103,7 @@ pub(super) fn start_handshake(
     common.observe(|| Event::ClientRandom(&random));
     common.send_handshake(&msg);
     common.seen_client_hello = true;
+    common.offered = OfferedVersions { tls13, tls12 };
     let hello = msg.into_client_hello()?;
 
     let cx = ClientContext {

@@ -78,29 +78,26 @@ impl State for ExpectChangeCipherSpec {
     }
 }
 
-/// Renegotiation requests declined with a warning before we treat more as
-/// a flood (each costs a protected alert).
+/// Renegotiation requests in a row (no application data between them)
+/// declined with a warning before we treat more as a flood (each costs a
+/// protected alert).
 const MAX_RENEGOTIATION_REQUESTS: u32 = 4;
 
 /// After a TLS 1.2 handshake. Application data is handled by the engine;
 /// renegotiation is refused (RFC 5746 is signalled, never used).
 pub struct Traffic12 {
     side: Side,
-    renegotiation_requests: u32,
 }
 
 impl Traffic12 {
     pub fn new(side: Side) -> Self {
-        Self {
-            side,
-            renegotiation_requests: 0,
-        }
+        Self { side }
     }
 }
 
 impl State for Traffic12 {
     fn handle(
-        mut self: Box<Self>,
+        self: Box<Self>,
         common: &mut CommonState,
         msg: Message,
     ) -> Result<Box<dyn State>, Error> {
@@ -109,8 +106,8 @@ impl State for Traffic12 {
             // RFC 5246 §7.4.1.1 / §7.2.2: decline with a no_renegotiation warning.
             (HandshakePayload::HelloRequest, Side::Client)
             | (HandshakePayload::ClientHello(_), Side::Server) => {
-                self.renegotiation_requests += 1;
-                if self.renegotiation_requests > MAX_RENEGOTIATION_REQUESTS {
+                common.renegotiation_requests_in_a_row += 1;
+                if common.renegotiation_requests_in_a_row > MAX_RENEGOTIATION_REQUESTS {
                     return Err(PeerMisbehaved::TooManyRenegotiationRequests.into());
                 }
                 common.send_warning_alert(AlertDescription::NoRenegotiation);
