@@ -606,6 +606,11 @@ impl CommonState {
         self.record_layer.read_epoch += 1;
     }
 
+    /// No record has been protected with the current write key yet.
+    pub fn nothing_sent_under_write_key(&self) -> bool {
+        self.record_layer.write_seq == 0
+    }
+
     /// Drop records that fail to decrypt, up to `bytes` (RFC 8446 §4.2.10).
     pub fn skip_undecryptable(&mut self, bytes: usize) {
         self.record_layer.trial_decrypt_budget = bytes;
@@ -670,17 +675,19 @@ impl CommonState {
     }
 
     /// RFC 8446 §5.5: records the current TLS 1.3 sending key may still
-    /// protect (TLS 1.2 has no KeyUpdate: unlimited here).
+    /// protect before the KeyUpdate that retires it (which is one more
+    /// under the same key); a configured interval never goes past the
+    /// AEAD's limit. TLS 1.2 has no KeyUpdate: unlimited here.
     fn records_left_under_key(&self) -> u64 {
         let aead_limit = self
             .negotiated
             .suite
             .and_then(tls13_suite)
-            .map(|s| s.aead.confidentiality_limit());
+            .map(|s| s.aead.confidentiality_limit() - 1);
         match (self.is_tls13(), aead_limit) {
             (true, Some(limit)) => self
                 .records_per_key
-                .unwrap_or(limit)
+                .map_or(limit, |n| n.min(limit))
                 .max(1)
                 .saturating_sub(self.record_layer.write_seq),
             _ => u64::MAX,
@@ -753,8 +760,13 @@ impl ConnectionCommon {
         }
     }
 
-    /// Reads TLS bytes from `rd` (once). Returns 0 at EOF.
+    /// Reads TLS bytes from `rd` (once). Returns 0 at EOF, and without
+    /// reading once the peer's close_notify has been processed: what it
+    /// might send after that is ignored anyway (RFC 8446 §6.1).
     pub fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
+        if self.common.received_close_notify {
+            return Ok(0);
+        }
         if self.common.received_plaintext.len() > MAX_RECEIVED_PLAINTEXT {
             return Err(io::Error::other(
                 "received plaintext buffer full: read it with reader() first",
@@ -1010,8 +1022,14 @@ impl ConnectionCommon {
 
     fn process_record(&mut self, rec: Record) -> Result<(), Error> {
         let rec = match rec.typ {
-            // RFC 8446 §5: the compatibility CCS is never protected.
-            ContentType::ChangeCipherSpec if !self.tls12_negotiated() => rec,
+            // RFC 8446 §5: the compatibility CCS is never protected (and,
+            // like any plaintext record, at most 2^14 bytes: §5.1).
+            ContentType::ChangeCipherSpec if !self.tls12_negotiated() => {
+                if rec.payload.len() > MAX_FRAGMENT_LEN {
+                    return Err(Error::RecordOverflow);
+                }
+                rec
+            }
             ContentType::Alert if self.plaintext_alert_allowed(&rec) => rec,
             _ => match self.common.record_layer.decrypt(rec)? {
                 Some(rec) => {
@@ -1446,6 +1464,27 @@ impl io::Write for Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configured_key_update_interval_stays_under_the_aead_limit() {
+        let mut common = CommonState::default();
+        common.negotiated.version = Some(ProtocolVersion::TLSv1_3);
+        common.negotiated.suite = Some(CipherSuite::TLS_AES_128_GCM_SHA256);
+        // RFC 8446 §5.5: 2^24 records under one AES-GCM key, the
+        // KeyUpdate included.
+        for (configured, left) in [
+            (None, (1 << 24) - 1),
+            (Some(1 << 40), (1 << 24) - 1),
+            (Some(100), 100),
+            (Some(0), 1),
+        ] {
+            common.records_per_key = configured;
+            assert_eq!(common.records_left_under_key(), left, "{configured:?}");
+        }
+        common.negotiated.suite = Some(CipherSuite::TLS_CHACHA20_POLY1305_SHA256);
+        common.records_per_key = Some(1 << 40);
+        assert_eq!(common.records_left_under_key(), 1 << 40);
+    }
 
     #[test]
     fn plaintext_queue_front_and_consume_stay_within_one_buffer() {

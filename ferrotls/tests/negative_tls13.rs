@@ -378,6 +378,8 @@ fn server_refuses_records_and_messages_out_of_place() {
         ("hello then CCS of 2", [hello_rec.clone(), Rec::new(CCS, &[2]).encode()].concat(), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
         ("hello then empty CCS", [hello_rec.clone(), Rec::new(CCS, &[]).encode()].concat(), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
         ("hello then CCS of [1, 1]", [hello_rec.clone(), Rec::new(CCS, &[1, 1]).encode()].concat(), rej(PM::IllegalChangeCipherSpec, A::UnexpectedMessage)),
+        // RFC 8446 §5.1: a plaintext record over 2^14 bytes, whatever its type.
+        ("hello then CCS of 2^14 + 1 bytes", [hello_rec.clone(), Rec::new(CCS, &vec![1; (1 << 14) + 1]).encode()].concat(), rej(Error::RecordOverflow, A::RecordOverflow)),
         ("hello then two CCS", [hello_rec.clone(), Rec::new(CCS, &[1]).encode(), Rec::new(CCS, &[1]).encode()].concat(), Want::Accept),
         ("hello then three CCS", [hello_rec.clone(), Rec::new(CCS, &[1]).encode(), Rec::new(CCS, &[1]).encode(), Rec::new(CCS, &[1]).encode()].concat(), rej(PM::TooManyChangeCipherSpecs, A::UnexpectedMessage)),
     ];

@@ -16,6 +16,10 @@ pub const MAX_CLIENT_HELLO: usize = 2 + 32 + (1 + 32) + (2 + 65534) + (1 + 255) 
 
 pub struct Joiner {
     buf: Vec<u8>,
+    /// Where the next message starts in `buf`: popping moves this offset,
+    /// so a record packed with thousands of small messages is not copied
+    /// over again for each one.
+    start: usize,
     max_message: usize,
 }
 
@@ -23,35 +27,44 @@ impl Joiner {
     pub fn new(max_message: usize) -> Self {
         Self {
             buf: Vec::new(),
+            start: 0,
             max_message,
         }
     }
 
     pub fn push(&mut self, fragment: &[u8]) {
+        self.buf.drain(..self.start);
+        self.start = 0;
         self.buf.extend_from_slice(fragment);
     }
 
     /// The next complete message (header included), if there is one.
     pub fn pop(&mut self) -> Result<Option<Vec<u8>>, Error> {
-        if self.buf.len() < HANDSHAKE_HEADER_LEN {
+        let waiting = &self.buf[self.start..];
+        if waiting.len() < HANDSHAKE_HEADER_LEN {
             return Ok(None);
         }
-        let len = u32::from_be_bytes([0, self.buf[1], self.buf[2], self.buf[3]]) as usize;
+        let len = u32::from_be_bytes([0, waiting[1], waiting[2], waiting[3]]) as usize;
         if len > self.max_message {
             return Err(InvalidMessage::HandshakeMessageTooLarge.into());
         }
         let total = HANDSHAKE_HEADER_LEN + len;
-        if self.buf.len() < total {
+        let Some(message) = waiting.get(..total) else {
             return Ok(None);
+        };
+        let message = message.to_vec();
+        self.start += total;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
         }
-        let rest = self.buf.split_off(total);
-        Ok(Some(core::mem::replace(&mut self.buf, rest)))
+        Ok(Some(message))
     }
 
     /// True when no partial message is waiting; handshake messages must
     /// not span a key change (RFC 8446 §5.1).
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.start == self.buf.len()
     }
 }
 
@@ -67,6 +80,26 @@ mod tests {
         j.push(&[2, 20, 0, 0, 0]);
         assert_eq!(j.pop().unwrap(), Some(vec![20, 0, 0, 2, 1, 2]));
         assert_eq!(j.pop().unwrap(), Some(vec![20, 0, 0, 0]));
+        assert!(j.is_empty());
+    }
+
+    #[test]
+    fn a_record_of_many_messages_and_a_partial_one() {
+        let mut j = Joiner::new(100);
+        let mut record: Vec<u8> = (0..1000u32).flat_map(|_| [0, 0, 0, 0]).collect();
+        record.extend_from_slice(&[20, 0, 0, 3, 7]);
+        j.push(&record);
+        for _ in 0..1000 {
+            assert_eq!(j.pop().unwrap(), Some(vec![0, 0, 0, 0]));
+        }
+        assert_eq!(j.pop().unwrap(), None);
+        assert!(!j.is_empty());
+        j.push(&[8, 9, 0, 0]);
+        assert_eq!(j.pop().unwrap(), Some(vec![20, 0, 0, 3, 7, 8, 9]));
+        assert_eq!(j.pop().unwrap(), None);
+        assert!(!j.is_empty());
+        j.push(&[0, 0]);
+        assert_eq!(j.pop().unwrap(), Some(vec![0, 0, 0, 0]));
         assert!(j.is_empty());
     }
 

@@ -130,7 +130,15 @@ impl Traffic13 {
             stage,
             self.peer(),
         )?);
-        if request == KeyUpdateRequest::UpdateRequested && !cx.sent_close_notify {
+        // RFC 8446 §4.6.3: a request is answered with our own KeyUpdate,
+        // but one is enough for all that arrive while we stay silent (send
+        // nothing under the key that update gave us).
+        let silent_since_our_update =
+            self.write.generation > 0 && cx.nothing_sent_under_write_key();
+        if request == KeyUpdateRequest::UpdateRequested
+            && !cx.sent_close_notify
+            && !silent_since_our_update
+        {
             self.update_write_key(cx, KeyUpdateRequest::UpdateNotRequested)?;
         }
         Ok(())
