@@ -706,6 +706,25 @@ fn certificate13(context: &[u8], certs: &[&[u8]]) -> Vec<u8> {
     hs(CERTIFICATE, &body)
 }
 
+/// The real Certificate with the `extensions` field (length included) of
+/// entry `index` replaced by `field`.
+fn cert_entry_extensions(index: usize, field: &[u8]) -> PartsMutation {
+    let field = field.to_vec();
+    msg(CERTIFICATE, move |m| {
+        // header (4), empty context (1), certificate_list length (3)
+        let mut at = 4 + 1 + 3;
+        for _ in 0..index {
+            let cert_len = u32::from_be_bytes([0, m[at], m[at + 1], m[at + 2]]) as usize;
+            at += 3 + cert_len;
+            at += 2 + u16_at(m, at);
+        }
+        at += 3 + u32::from_be_bytes([0, m[at], m[at + 1], m[at + 2]]) as usize;
+        let old = 2 + u16_at(m, at);
+        splice(m, at, old, &field);
+        bump_len(m, 5, 3, field.len() as i64 - old as i64);
+    })
+}
+
 #[test]
 #[rustfmt::skip] // one line per case
 fn client_checks_every_part_of_the_server_hello() {
@@ -857,6 +876,17 @@ fn client_checks_the_encrypted_flight() {
         ("Certificate entry empty", replace(CERTIFICATE, certificate13(&[], &[b""])), decode(IM::EmptyList("cert_data"))),
         ("Certificate of 17 entries", replace(CERTIFICATE, certificate13(&[], &[&b"x"[..]; 17])), decode(IM::InvalidLength("certificate_list: too many certificates"))),
         ("Certificate truncated", msg(CERTIFICATE, |m| { m.pop(); }), decode(IM::MessageTooShort)),
+        // RFC 8446 §4.4.2, §4.2: CertificateEntry extensions must answer ours; we offer none.
+        ("Certificate entry with an empty extension block", cert_entry_extensions(0, &[0, 0]), Want::Accept),
+        ("Certificate entry with status_request unasked", cert_entry_extensions(0, &vec16(&ext(5, &[&[1][..], &[0, 0, 3], &[0x30, 1, 0]].concat()))), rej(PM::SentUnsolicitedExtension(ExtensionType::StatusRequest), A::UnsupportedExtension)),
+        ("Certificate entry with SCTs unasked", cert_entry_extensions(0, &vec16(&ext(18, &vec16(&vec16(b"sct"))))), rej(PM::SentUnsolicitedExtension(ExtensionType::SignedCertificateTimestamp), A::UnsupportedExtension)),
+        ("Certificate intermediate with status_request unasked", cert_entry_extensions(1, &vec16(&ext(5, &[&[1][..], &[0, 0, 1], &[0x30]].concat()))), rej(PM::SentUnsolicitedExtension(ExtensionType::StatusRequest), A::UnsupportedExtension)),
+        ("Certificate entry with server_name", cert_entry_extensions(0, &vec16(&ext(0, &[]))), rej(PM::SentExtensionInWrongMessage(ExtensionType::ServerName), A::IllegalParameter)),
+        ("Certificate entry with key_share", cert_entry_extensions(0, &vec16(&ext(51, &[0, 0x1d, 0, 1, 9]))), rej(PM::SentExtensionInWrongMessage(ExtensionType::KeyShare), A::IllegalParameter)),
+        ("Certificate entry with GREASE", cert_entry_extensions(0, &vec16(&ext(0x3a3a, &[]))), rej(PM::SentUnsolicitedExtension(ExtensionType::Unknown(0x3a3a)), A::UnsupportedExtension)),
+        ("Certificate entry with an extension block of 1 byte", cert_entry_extensions(0, &[0, 1, 0]), decode(IM::MessageTooShort)),
+        ("Certificate entry with status_request twice", cert_entry_extensions(0, &vec16(&[ext(5, &[1, 0, 0, 1, 0x30]), ext(5, &[1, 0, 0, 1, 0x30])].concat())), decode(IM::DuplicateExtension(ExtensionType::StatusRequest))),
+        ("Certificate entry with an empty OCSP response", cert_entry_extensions(0, &vec16(&ext(5, &[1, 0, 0, 0]))), decode(IM::EmptyList("OCSPResponse"))),
         // RFC 8446 §4.4.3: CertificateVerify.
         ("CertificateVerify scheme not offered", msg(CERTIFICATE_VERIFY, |m| m[4..6].copy_from_slice(&[4, 1])), rej(PM::SelectedUnofferedSignatureScheme, A::IllegalParameter)),
         ("CertificateVerify scheme of another key", msg(CERTIFICATE_VERIFY, |m| m[4..6].copy_from_slice(&[8, 7])), rej(PM::BadCertificateVerifySignature, A::DecryptError)),

@@ -103,6 +103,12 @@ const ENCRYPTED_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::RecordSizeLimit,
 ];
 
+/// RFC 8446 §4.2: extensions allowed in a CertificateEntry ("CT").
+const CERTIFICATE_ENTRY: &[ExtensionType] = &[
+    ExtensionType::StatusRequest,
+    ExtensionType::SignedCertificateTimestamp,
+];
+
 struct ExpectEncryptedExtensions(Handshake);
 
 impl State for ExpectEncryptedExtensions {
@@ -180,6 +186,16 @@ impl ExpectCertificate {
         // RFC 8446 §4.4.2: for server authentication the context is empty.
         if !cert.context.is_empty() {
             return Err(PeerMisbehaved::CertificateContextNotEmpty.into());
+        }
+        // RFC 8446 §4.4.2: extensions in the server's Certificate "MUST
+        // correspond to ones from the ClientHello"; §4.2: one not offered →
+        // unsupported_extension, one not allowed here → illegal_parameter.
+        for entry in &cert.entries {
+            check_server_extensions(
+                &entry.extensions.received,
+                &self.hs.cx.hello.extensions,
+                CERTIFICATE_ENTRY,
+            )?;
         }
         let certs: Vec<CertificateDer<'static>> =
             cert.entries.iter().map(|e| e.cert.clone()).collect();

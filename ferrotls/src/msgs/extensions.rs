@@ -567,6 +567,100 @@ impl ServerExtensions {
     }
 }
 
+/// RFC 6066 §8 CertificateStatusType ocsp(1), the only one defined.
+const STATUS_TYPE_OCSP: u8 = 1;
+
+/// RFC 6066 §8 CertificateStatus: `ocsp(1)` and `opaque OCSPResponse<1..2^24-1>`.
+fn read_certificate_status(r: &mut Reader<'_>) -> Result<Vec<u8>, InvalidMessage> {
+    if r.u8()? != STATUS_TYPE_OCSP {
+        return Err(InvalidMessage::InvalidValue(
+            "CertificateStatus status_type",
+        ));
+    }
+    let response = r.opaque(LengthPrefix::U24)?;
+    if response.is_empty() {
+        return Err(InvalidMessage::EmptyList("OCSPResponse"));
+    }
+    Ok(response)
+}
+
+/// RFC 6962 §3.3 SignedCertificateTimestampList:
+/// `SerializedSCT sct_list<1..2^16-1>`, each `opaque SerializedSCT<1..2^16-1>`.
+fn read_sct_list(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, InvalidMessage> {
+    let mut list = r.sub(LengthPrefix::U16)?;
+    let mut out = Vec::new();
+    while list.any_left() {
+        let sct = list.opaque(LengthPrefix::U16)?;
+        if sct.is_empty() {
+            return Err(InvalidMessage::EmptyList("SerializedSCT"));
+        }
+        out.push(sct);
+    }
+    if out.is_empty() {
+        return Err(InvalidMessage::EmptyList("sct_list"));
+    }
+    Ok(out)
+}
+
+/// The extensions of one CertificateEntry (RFC 8446 §4.4.2). RFC 8446 §4.2
+/// allows two there: status_request (an OCSP response, §4.4.2.1) and
+/// signed_certificate_timestamp.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertificateExtensions {
+    pub ocsp_response: Option<Vec<u8>>,
+    pub signed_certificate_timestamps: Option<Vec<Vec<u8>>>,
+    /// Every extension type received, in order (unknown ones included).
+    pub received: Vec<ExtensionType>,
+}
+
+impl CertificateExtensions {
+    /// Whether the entry carried no extensions at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    pub fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        let mut x = Self::default();
+        x.received = read_extension_block(r, |typ, body| {
+            use ExtensionType as E;
+            match typ {
+                E::StatusRequest => x.ocsp_response = Some(read_certificate_status(body)?),
+                E::SignedCertificateTimestamp => {
+                    x.signed_certificate_timestamps = Some(read_sct_list(body)?)
+                }
+                // Known types that do not belong here are the receiver's
+                // to refuse (RFC 8446 §4.2); their bodies are skipped.
+                _ => {
+                    body.rest();
+                }
+            }
+            Ok(())
+        })?;
+        Ok(x)
+    }
+
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        use ExtensionType as E;
+        encode_prefixed(out, LengthPrefix::U16, |o| {
+            if let Some(response) = &self.ocsp_response {
+                write_extension(o, E::StatusRequest, |b| {
+                    b.push(STATUS_TYPE_OCSP);
+                    encode_opaque(b, LengthPrefix::U24, response);
+                });
+            }
+            if let Some(scts) = &self.signed_certificate_timestamps {
+                write_extension(o, E::SignedCertificateTimestamp, |b| {
+                    encode_prefixed(b, LengthPrefix::U16, |l| {
+                        for sct in scts {
+                            encode_opaque(l, LengthPrefix::U16, sct);
+                        }
+                    })
+                });
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,9 @@ use crate::msgs::enums::{
     CipherSuite, ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion,
     SignatureScheme,
 };
-use crate::msgs::extensions::{ClientExtensions, SeenTypes, ServerExtensions, ServerMessage};
+use crate::msgs::extensions::{
+    CertificateExtensions, ClientExtensions, SeenTypes, ServerExtensions, ServerMessage,
+};
 
 /// RFC 8446 §4.1.3: the ServerHello.random that marks a HelloRetryRequest
 /// (SHA-256 of "HelloRetryRequest").
@@ -129,11 +131,11 @@ impl Codec for ServerHello {
     }
 }
 
-/// RFC 8446 §4.4.2 CertificateEntry (extensions kept opaque).
+/// RFC 8446 §4.4.2 CertificateEntry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateEntry {
     pub cert: CertificateDer<'static>,
-    pub extensions: Vec<u8>,
+    pub extensions: CertificateExtensions,
 }
 
 /// RFC 8446 §4.4.2 Certificate.
@@ -152,7 +154,7 @@ impl Codec for Certificate13 {
         encode_prefixed(out, LengthPrefix::U24, |o| {
             for e in &self.entries {
                 encode_opaque(o, LengthPrefix::U24, e.cert.as_ref());
-                encode_opaque(o, LengthPrefix::U16, &e.extensions);
+                e.extensions.encode(o);
             }
         });
     }
@@ -167,7 +169,9 @@ impl Codec for Certificate13 {
             if cert.is_empty() {
                 return Err(InvalidMessage::EmptyList("cert_data"));
             }
-            let extensions = list.opaque(LengthPrefix::U16)?;
+            // RFC 8446 §4.4.2: Extension extensions<0..2^16-1>, decoded like
+            // every other block (duplicates, bodies left over → decode_error).
+            let extensions = CertificateExtensions::read(&mut list)?;
             if entries.len() == MAX_CERTIFICATES {
                 return Err(InvalidMessage::InvalidLength(
                     "certificate_list: too many certificates",
@@ -723,13 +727,47 @@ mod tests {
             context: vec![],
             entries: vec![CertificateEntry {
                 cert: CertificateDer::from(vec![0x30, 0]),
-                extensions: vec![],
+                extensions: CertificateExtensions::default(),
             }],
         };
         let msg = HandshakeMessage::build(HandshakePayload::Certificate13(c.clone()));
         assert_eq!(
             HandshakeMessage::read_tls13(msg.encoding).unwrap().payload,
             HandshakePayload::Certificate13(c)
+        );
+    }
+
+    #[test]
+    fn certificate_entry_extensions_are_decoded() {
+        // RFC 8446 §4.4.2.1 status_request, RFC 6962 §3.3 SCTs, then GREASE.
+        let c = Certificate13 {
+            context: vec![],
+            entries: vec![CertificateEntry {
+                cert: CertificateDer::from(vec![0x30, 0]),
+                extensions: CertificateExtensions {
+                    ocsp_response: Some(vec![0x30, 3, 1, 2, 3]),
+                    signed_certificate_timestamps: Some(vec![vec![1], vec![2, 2]]),
+                    received: vec![
+                        ExtensionType::StatusRequest,
+                        ExtensionType::SignedCertificateTimestamp,
+                    ],
+                },
+            }],
+        };
+        let mut msg = HandshakeMessage::build(HandshakePayload::Certificate13(c.clone())).encoding;
+        assert_eq!(
+            HandshakeMessage::read_tls13(msg.clone()).unwrap().payload,
+            HandshakePayload::Certificate13(c)
+        );
+        // A one-byte extension block (lengths fixed up) does not decode.
+        let entry = 4 + 1 + 3 + 3 + 2;
+        msg.truncate(entry);
+        msg.extend_from_slice(&[0, 1, 0]);
+        msg[3] = (msg.len() - 4) as u8;
+        msg[7] = (msg.len() - 8) as u8;
+        assert_eq!(
+            HandshakeMessage::read_tls13(msg).unwrap_err(),
+            InvalidMessage::MessageTooShort
         );
     }
 }

@@ -237,7 +237,7 @@ fn send_certificate(
 ) -> Result<(), Error> {
     let entries = certified.chain.iter().map(|c| CertificateEntry {
         cert: c.clone(),
-        extensions: vec![],
+        extensions: Default::default(),
     });
     let certificate = Certificate13 {
         context: vec![],
