@@ -14,11 +14,15 @@ use std::sync::Arc;
 use common::*;
 use negative_support::*;
 
+use ferrotls::crypto::sign::load_private_key;
 use ferrotls::msgs::enums::{AlertLevel, ExtensionType, HandshakeType};
+use ferrotls::suites::tls13_suite;
+use ferrotls::tls13::key_schedule::finished_verify_data;
+use ferrotls::tls13::{signed_message, SERVER_SIGNATURE_CONTEXT};
 use ferrotls::{
     AlertDescription as A, CertificateError, CipherSuite, ClientConfig, Error,
     InvalidMessage as IM, NamedGroup, PeerIncompatible as PI, PeerMisbehaved as PM,
-    ProtocolVersion, ServerConfig,
+    ProtocolVersion, ServerConfig, SignatureScheme,
 };
 
 const HRR_RANDOM: [u8; 32] = RFC8446_HRR_RANDOM;
@@ -928,6 +932,88 @@ fn client_checks_the_encrypted_flight() {
         &cases,
         |c| c.0.to_string(),
         |(name, mutate, want)| client_case(name, mutate.as_ref(), want),
+    );
+}
+
+/// The server's flight with `cr` before its Certificate, and the
+/// CertificateVerify and Finished made again over the changed transcript
+/// (signed with the server's key, keyed with the handshake secret it
+/// logged), so only what the CertificateRequest says decides the outcome.
+fn flight_with_certificate_request(cr: &[u8]) -> (Mitm, Vec<Part>) {
+    let (cc, sc) = configs();
+    let mut m = Mitm::new(cc, sc, true);
+    let first = m.client_wrote();
+    m.send_to_server(&first).unwrap();
+    let mut parts = m.server_wrote();
+    let i = find(&parts, CERTIFICATE);
+    parts.insert(i, protected(HANDSHAKE, cr));
+    let suite = tls13_suite(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
+    // RFC 8446 §4.4.1: the transcript hash up to (not including) `before`.
+    let transcript = |parts: &[Part], before: u8| {
+        let mut bytes = first[find(&first, CLIENT_HELLO)].data.clone();
+        for p in parts.iter().filter(|p| p.hs_type().is_some()) {
+            if p.hs_type() == Some(before) {
+                break;
+            }
+            bytes.extend_from_slice(&p.data);
+        }
+        suite.hash.hash(&bytes)
+    };
+    // RFC 8446 §4.4.3: CertificateVerify over ClientHello..Certificate.
+    let key = load_private_key(&TestPki::get(KeyType::EcdsaP256).key).unwrap();
+    let scheme = SignatureScheme::ECDSA_NISTP256_SHA256;
+    let message = signed_message(
+        SERVER_SIGNATURE_CONTEXT,
+        &transcript(&parts, CERTIFICATE_VERIFY),
+    );
+    let signature = key.sign(scheme, &message).unwrap();
+    let cv = find(&parts, CERTIFICATE_VERIFY);
+    parts[cv].data = hs(
+        CERTIFICATE_VERIFY,
+        &[&scheme.to_wire().to_be_bytes()[..], &vec16(&signature)].concat(),
+    );
+    // RFC 8446 §4.4.4: Finished over ClientHello..CertificateVerify.
+    let secret = m
+        .server_keys
+        .get("SERVER_HANDSHAKE_TRAFFIC_SECRET")
+        .unwrap();
+    let verify_data = finished_verify_data(suite, &secret, &transcript(&parts, FINISHED));
+    let fin = find(&parts, FINISHED);
+    parts[fin].data = hs(FINISHED, &verify_data);
+    (m, parts)
+}
+
+/// RFC 8446 §4.3.2: a CertificateRequest, answered (we have no client
+/// certificate) with an empty Certificate and a Finished covering it.
+#[test]
+#[rustfmt::skip] // one line per case
+fn client_answers_a_certificate_request() {
+    let cr = |exts: &[u8]| hs(CERTIFICATE_REQUEST, &[&[0][..], &vec16(exts)].concat());
+    let cases: Vec<(&str, Vec<u8>, Want)> = vec![
+        ("signature_algorithms", cr(&ext(13, &vec16(&[4, 3]))), Want::Accept),
+        ("signature_algorithms and certificate_authorities", cr(&[ext(47, &vec16(&vec16(&[0x30, 0]))), ext(13, &vec16(&[4, 3]))].concat()), Want::Accept),
+        // RFC 8446 §4.3.2: "The "signature_algorithms" extension MUST be specified".
+        ("no extensions", cr(&[]), rej(PI::MissingExtension(ExtensionType::SignatureAlgorithms), A::MissingExtension)),
+        ("certificate_authorities only", cr(&ext(47, &vec16(&vec16(&[0x30, 0])))), rej(PI::MissingExtension(ExtensionType::SignatureAlgorithms), A::MissingExtension)),
+        ("signature_algorithms empty", cr(&ext(13, &vec16(&[]))), decode(IM::EmptyList("signature_algorithms"))),
+    ];
+    each_case(
+        &cases,
+        |c| c.0.to_string(),
+        |(name, cr, want)| {
+            let (mut m, parts) = flight_with_certificate_request(cr);
+            let res = m.send_to_client(&parts);
+            let wrote = m.client_wrote();
+            let alerts: Vec<_> = wrote.iter().filter_map(Part::alert).collect();
+            check_failure(name, res, &alerts, want);
+            if let Want::Accept = want {
+                assert!(!m.client.is_handshaking(), "{name}");
+                // RFC 8446 §4.4.2: the request's (empty) context, no certificates.
+                let certificate = &wrote[find(&wrote, CERTIFICATE)];
+                assert_eq!(certificate.data, hs(CERTIFICATE, &[0, 0, 0, 0]), "{name}");
+                assert_eq!(find(&wrote, FINISHED), find(&wrote, CERTIFICATE) + 1, "{name}");
+            }
+        },
     );
 }
 

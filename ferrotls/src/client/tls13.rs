@@ -9,7 +9,7 @@ use super::hs::{
 };
 use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
 use crate::crypto::Secret;
-use crate::error::{Error, PeerMisbehaved};
+use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::msgs::enums::ExtensionType;
 use crate::msgs::handshake::{Certificate13, HandshakeMessage, HandshakePayload};
 use crate::observe::{KeyStage, SecretKind};
@@ -155,6 +155,14 @@ impl State for ExpectCertificate {
         let msg = msg.into_handshake("Certificate")?;
         match &msg.payload {
             HandshakePayload::CertificateRequest13(req) if self.certificate_request.is_none() => {
+                // RFC 8446 §4.3.2: "The "signature_algorithms" extension MUST
+                // be specified"; §9.2: missing → missing_extension.
+                if req.signature_algorithms.is_none() {
+                    return Err(PeerIncompatible::MissingExtension(
+                        ExtensionType::SignatureAlgorithms,
+                    )
+                    .into());
+                }
                 self.hs.transcript.add(&msg);
                 self.certificate_request = Some(req.context.clone());
                 Ok(self)

@@ -190,14 +190,16 @@ impl Codec for Certificate13 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateRequest13 {
     pub context: Vec<u8>,
-    pub signature_algorithms: Vec<SignatureScheme>,
+    /// Mandatory (RFC 8446 §4.3.2); `None` when the server left it out,
+    /// which the receiving state refuses with missing_extension.
+    pub signature_algorithms: Option<Vec<SignatureScheme>>,
 }
 
 impl Codec for CertificateRequest13 {
     fn encode(&self, out: &mut Vec<u8>) {
         encode_opaque(out, LengthPrefix::U8, &self.context);
         let x = ClientExtensions {
-            signature_algorithms: Some(self.signature_algorithms.clone()),
+            signature_algorithms: self.signature_algorithms.clone(),
             ..Default::default()
         };
         x.encode(out);
@@ -208,7 +210,7 @@ impl Codec for CertificateRequest13 {
         let x = ClientExtensions::read(r)?;
         Ok(Self {
             context,
-            signature_algorithms: x.signature_algorithms.unwrap_or_default(),
+            signature_algorithms: x.signature_algorithms,
         })
     }
 }
