@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rustls_pki_types::{CertificateDer, UnixTime};
+use rustls_pki_types::{CertificateDer, DnsName, UnixTime};
 
 use crate::codec::{encode_opaque, Codec, LengthPrefix, Reader};
 use crate::crypto::aead::{AeadAlgorithm, AeadKey, NONCE_LEN, TAG_LEN};
@@ -37,6 +37,9 @@ pub struct ServerSession {
     /// TLS 1.2: whether the master secret is an extended one (RFC 7627).
     pub extended_master_secret: bool,
     pub alpn: Option<Vec<u8>>,
+    /// The client's server_name when the session was made: RFC 6066 §3,
+    /// a session is not resumed under another name (nor with none).
+    pub server_name: Option<DnsName<'static>>,
 }
 
 impl Codec for ServerSession {
@@ -52,6 +55,9 @@ impl Codec for ServerSession {
             LengthPrefix::U8,
             self.alpn.as_deref().unwrap_or_default(),
         );
+        // Empty for none: RFC 6066 §3 HostName is never empty.
+        let name = self.server_name.as_ref().map(|n| n.as_ref().as_bytes());
+        encode_opaque(out, LengthPrefix::U16, name.unwrap_or_default());
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
@@ -62,6 +68,15 @@ impl Codec for ServerSession {
         let age_add = r.u32()?;
         let extended_master_secret = r.u8()? == 1;
         let alpn = Some(r.opaque(LengthPrefix::U8)?).filter(|a| !a.is_empty());
+        let name = r.sub(LengthPrefix::U16)?.rest();
+        let server_name = match name.is_empty() {
+            true => None,
+            false => Some(
+                DnsName::try_from(name)
+                    .map_err(|_| InvalidMessage::InvalidValue("session server_name"))?
+                    .to_owned(),
+            ),
+        };
         Ok(Self {
             version,
             suite,
@@ -70,6 +85,7 @@ impl Codec for ServerSession {
             age_add,
             extended_master_secret,
             alpn,
+            server_name,
         })
     }
 }
@@ -433,11 +449,24 @@ mod tests {
             age_add: 99,
             extended_master_secret: false,
             alpn: Some(b"h2".to_vec()),
+            server_name: Some(DnsName::try_from("a.example").unwrap().to_owned()),
         };
         assert_eq!(
             ServerSession::read_exact(&s.to_bytes(), "session").unwrap(),
             s
         );
+        let unnamed = ServerSession {
+            server_name: None,
+            ..s.clone()
+        };
+        assert_eq!(
+            ServerSession::read_exact(&unnamed.to_bytes(), "session").unwrap(),
+            unnamed
+        );
+        // RFC 6066 §3: the name is part of the session; one stored before
+        // it was recorded does not decode (a full handshake follows).
+        let old = s.to_bytes();
+        assert!(ServerSession::read_exact(&old[..old.len() - 11], "session").is_err());
     }
 
     #[test]

@@ -208,6 +208,13 @@ impl ExpectClientHello {
             if !self.session_usable(&session, suite, *obfuscated_age, now) {
                 continue;
             }
+            // RFC 8446 §4.6.1, §4.2.11: a client offers a PSK only for the
+            // server name it was made under; RFC 6066 §3 (sessions are not
+            // resumed under another name). We hold the client to it: a PSK
+            // made for another name (or none) is passed over.
+            if session.server_name != x.server_name {
+                continue;
+            }
             let early = EarlySecret::new(suite, Some(session.secret.expose()));
             // RFC 8446 §4.2.11: the binder proves the client holds the PSK;
             // nothing else of the PSK is used before it verifies.

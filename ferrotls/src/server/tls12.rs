@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls_pki_types::UnixTime;
+use rustls_pki_types::{DnsName, UnixTime};
 
 use super::config::{CertifiedKey, ClientHelloInfo, ServerConfig};
 use crate::codec::{Codec, LengthPrefix, Reader};
@@ -143,8 +143,12 @@ fn find_session(
     let Some(suite) = tls12_suite(session.suite) else {
         return Ok(None);
     };
+    // RFC 6066 §3: a session made under another server_name (or under
+    // none, or with one when none is sent now) is not resumed: a full
+    // handshake, with the certificate for the name now asked for.
     // RFC 5246 §7.4.1.2: the client must still offer the session's suite.
     let usable = session.version == ProtocolVersion::TLSv1_2
+        && session.server_name == x.server_name
         && !session.expired(now, config.session_lifetime)
         && hello.cipher_suites.contains(&suite.suite)
         && config.cipher_suites.contains(&suite.suite)
@@ -361,6 +365,7 @@ impl Hello12<'_> {
                 session_id,
                 issue_ticket: self.issue_ticket(),
                 alpn: self.alpn.clone(),
+                server_name: x.server_name.clone(),
             },
             suite,
             transcript,
@@ -379,6 +384,7 @@ struct NewSession {
     session_id: Vec<u8>,
     issue_ticket: bool,
     alpn: Option<Vec<u8>>,
+    server_name: Option<DnsName<'static>>,
 }
 
 impl NewSession {
@@ -401,6 +407,7 @@ impl NewSession {
             age_add: 0,
             extended_master_secret,
             alpn: self.alpn.clone(),
+            server_name: self.server_name.clone(),
         };
         if let (Some(store), false) = (&self.config.session_store, self.session_id.is_empty()) {
             let expires = UnixTime::since_unix_epoch(

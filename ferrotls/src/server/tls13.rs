@@ -338,6 +338,7 @@ fn send_tickets(
             age_add: u32::from_be_bytes(age_add),
             extended_master_secret: false,
             alpn: common.negotiated.alpn.clone(),
+            server_name: common.negotiated.server_name.clone(),
         };
         let ticket = match (&config.ticketer, &config.session_store) {
             (Some(ticketer), _) => {
