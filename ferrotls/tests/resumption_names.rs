@@ -1,11 +1,14 @@
 //! Resumption and server names (RFC 6066 §3): a session made for one
-//! name is not resumed under another.
+//! name is not resumed under another, and a resumed TLS 1.2 ServerHello
+//! carries no server_name.
 
 mod common;
+mod negative_support;
 
 use std::sync::{Arc, Mutex};
 
 use common::*;
+use negative_support::{find_extension, messages, records, take_output, SERVER_HELLO};
 
 use ferrotls::{
     CertifiedKey, ClientConfig, ClientConnection, ClientHelloInfo, ProtocolVersion,
@@ -160,4 +163,39 @@ fn tls13_ticket_is_not_used_under_another_name() {
 #[test]
 fn tls13_ticket_with_a_name_is_not_used_without_one() {
     tls13_offered_to("127.0.0.1");
+}
+
+/// The server's ServerHello for a handshake to "localhost", and whether
+/// the handshake resumed.
+fn tls12_server_hello(client: &ClientConfig, server: &Arc<ServerConfig>) -> (Vec<u8>, bool) {
+    let mut c = ClientConnection::new(Arc::new(client.clone()), server_name("localhost")).unwrap();
+    let mut s = ServerConnection::new(server.clone()).unwrap();
+    transfer(&mut c, &mut s).unwrap();
+    let out = take_output(&mut s);
+    let hello = messages(&records(&out)[0].body).remove(0);
+    assert_eq!(hello[0], SERVER_HELLO);
+    // The rest of the handshake, so the client keeps the session.
+    feed(&mut c, &out).unwrap();
+    handshake(&mut c, &mut s).unwrap();
+    (hello, c.is_resumed() && s.is_resumed())
+}
+
+#[test]
+fn resumed_tls12_server_hello_has_no_server_name() {
+    for tickets in [true, false] {
+        let Setup { client, server, .. } = setup(ProtocolVersion::TLSv1_2, tickets);
+        let (full, resumed) = tls12_server_hello(&client, &server);
+        assert!(!resumed);
+        // RFC 6066 §3: an empty server_name says the name was used...
+        assert_eq!(
+            find_extension(&full, false, 0),
+            Some(vec![0, 0, 0, 0]),
+            "{tickets}"
+        );
+        let (resumed, was_resumed) = tls12_server_hello(&client, &server);
+        assert!(was_resumed, "{tickets}");
+        // ...and "when resuming a session, the server MUST NOT include a
+        // server_name extension in the server hello".
+        assert_eq!(find_extension(&resumed, false, 0), None, "{tickets}");
+    }
 }

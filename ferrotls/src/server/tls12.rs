@@ -189,6 +189,7 @@ impl Hello12<'_> {
         suite: &Tls12CipherSuite,
         ems: bool,
         ecdhe: bool,
+        resuming: bool,
     ) -> ServerHello {
         let x = &self.hello.extensions;
         // RFC 5746 §3.6: echo an empty renegotiation_info if the client signalled.
@@ -203,7 +204,9 @@ impl Hello12<'_> {
             encrypt_then_mac: suite.is_cbc(),
             ec_point_formats: (ecdhe && x.ec_point_formats.is_some()).then(|| vec![0]),
             alpn: self.alpn.clone(),
-            server_name_ack: x.server_name.is_some(),
+            // RFC 6066 §3: an empty server_name says we used the name;
+            // "when resuming a session, the server MUST NOT include" one.
+            server_name_ack: x.server_name.is_some() && !resuming,
             session_ticket_ack: self.issue_ticket(),
             ..Default::default()
         };
@@ -238,6 +241,7 @@ impl Hello12<'_> {
             suite,
             session.extended_master_secret,
             false,
+            true,
         );
         let mut transcript = Transcript::new(suite.hash);
         transcript.add(self.msg);
@@ -306,6 +310,7 @@ impl Hello12<'_> {
             suite,
             x.extended_master_secret,
             choice.ecdhe.is_some(),
+            false,
         );
 
         let mut transcript = Transcript::new(suite.hash);
