@@ -392,6 +392,48 @@ fn tls12_expired_sessions_and_lost_stores_get_full_handshakes() {
 }
 
 #[test]
+fn tls12_renewed_tickets_keep_the_session_age() {
+    // ServerConfig::session_lifetime: sessions older than it are not
+    // resumed. A ticket renewed on resumption (RFC 5077 §3.3) is the same
+    // session and the same master secret, so its age counts from the full
+    // handshake that made it.
+    for use_tickets in [true, false] {
+        let Setup {
+            client,
+            server,
+            clock,
+        } = setup(ProtocolVersion::TLSv1_2);
+        let mut server = (*server).clone();
+        server.session_lifetime = Duration::from_secs(100);
+        if !use_tickets {
+            server.ticketer = None;
+        }
+        let server = Arc::new(server);
+        let cache = client.session_cache.clone().unwrap();
+        connect(&client, &server);
+        let first = cache.tls12_session("localhost").unwrap();
+        for (at, resumed) in [(90, true), (180, false), (270, true), (360, false)] {
+            clock.advance(90);
+            let (c, s) = connect(&client, &server);
+            assert_eq!(
+                c.is_resumed(),
+                resumed,
+                "client at {at}s, tickets={use_tickets}"
+            );
+            assert_eq!(
+                s.is_resumed(),
+                resumed,
+                "server at {at}s, tickets={use_tickets}"
+            );
+            if at == 90 && use_tickets {
+                let renewed = cache.tls12_session("localhost").unwrap();
+                assert_ne!(renewed.ticket, first.ticket, "a renewed ticket");
+            }
+        }
+    }
+}
+
+#[test]
 fn tls12_session_without_ems_is_not_resumed_by_an_ems_client() {
     // RFC 7627 §5.3: a session made without extended master secret is not
     // resumed once both offer it; here the server no longer requires it,

@@ -252,12 +252,12 @@ impl Hello12<'_> {
         );
         let master = MasterSecret12::from_stored(suite, session.secret.clone());
         common.secret(SecretKind::MasterSecret, master.secret());
+        // RFC 5077 §3.3: a renewed ticket for the same session. It keeps
+        // the session's creation time: session_lifetime counts from the
+        // full handshake that made the master secret, so resuming at least
+        // once per lifetime cannot keep one master secret forever.
         if self.issue_ticket() {
-            let renewed = ServerSession {
-                created: self.config.time.now().as_secs(),
-                ..session
-            };
-            send_ticket(&self.config, common, &mut transcript, &renewed)?;
+            send_ticket(&self.config, common, &mut transcript, &session)?;
         }
         let keys = master.session_keys(&self.hello.random, &self.random);
         let protection = DirectionalProtection::new(suite, &keys, Side::Server)?;
