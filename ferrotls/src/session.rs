@@ -30,8 +30,14 @@ pub struct ServerSession {
     pub suite: CipherSuite,
     /// TLS 1.3: the resumption PSK; TLS 1.2: the master secret.
     pub secret: Secret,
-    /// Seconds since the Unix epoch when the session was made.
+    /// Seconds since the Unix epoch when the session was made (for TLS
+    /// 1.3, when this ticket was issued: its age counts from here,
+    /// RFC 8446 §4.2.11.1).
     pub created: u64,
+    /// Seconds since the Unix epoch of the full handshake that made the
+    /// keying material; tickets issued after a resumption keep it.
+    /// session_lifetime counts from here (RFC 8446 §4.6.1).
+    pub authenticated: u64,
     /// TLS 1.3: ticket_age_add, to de-obfuscate the ticket age.
     pub age_add: u32,
     /// TLS 1.2: whether the master secret is an extended one (RFC 7627).
@@ -48,6 +54,7 @@ impl Codec for ServerSession {
         self.suite.encode(out);
         encode_opaque(out, LengthPrefix::U8, self.secret.expose());
         out.extend_from_slice(&self.created.to_be_bytes());
+        out.extend_from_slice(&self.authenticated.to_be_bytes());
         out.extend_from_slice(&self.age_add.to_be_bytes());
         out.push(u8::from(self.extended_master_secret));
         encode_opaque(
@@ -65,6 +72,7 @@ impl Codec for ServerSession {
         let suite = CipherSuite::read(r)?;
         let secret = Secret::from_slice(r.sub(LengthPrefix::U8)?.rest());
         let created = u64::from_be_bytes(r.array()?);
+        let authenticated = u64::from_be_bytes(r.array()?);
         let age_add = r.u32()?;
         let extended_master_secret = r.u8()? == 1;
         let alpn = Some(r.opaque(LengthPrefix::U8)?).filter(|a| !a.is_empty());
@@ -82,6 +90,7 @@ impl Codec for ServerSession {
             suite,
             secret,
             created,
+            authenticated,
             age_add,
             extended_master_secret,
             alpn,
@@ -91,9 +100,10 @@ impl Codec for ServerSession {
 }
 
 impl ServerSession {
-    /// RFC 8446 §4.6.1 / our session_lifetime: too old to resume?
+    /// RFC 8446 §4.6.1 / our session_lifetime: too old to resume? Counted
+    /// from the full handshake, however often it was resumed since.
     pub fn expired(&self, now: UnixTime, lifetime: Duration) -> bool {
-        now.as_secs().saturating_sub(self.created) >= lifetime.as_secs()
+        now.as_secs().saturating_sub(self.authenticated) >= lifetime.as_secs()
     }
 }
 
@@ -446,6 +456,7 @@ mod tests {
             suite: CipherSuite::TLS_AES_128_GCM_SHA256,
             secret: Secret::from_slice(&[7; 32]),
             created: 1234,
+            authenticated: 1000,
             age_add: 99,
             extended_master_secret: false,
             alpn: Some(b"h2".to_vec()),

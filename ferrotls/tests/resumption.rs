@@ -189,6 +189,53 @@ fn expired_sessions_get_a_full_handshake() {
 }
 
 #[test]
+fn tickets_after_resumption_keep_the_full_handshakes_lifetime() {
+    // RFC 8446 §4.6.1: tickets issued after a resumption would let one
+    // full handshake's keying material live forever; their lifetime
+    // counts from the full handshake, while each ticket's age (§4.2.11.1)
+    // still counts from when it was issued.
+    let Setup {
+        client,
+        server,
+        clock,
+    } = setup(ProtocolVersion::TLSv1_3);
+    let mut server = (*server).clone();
+    server.session_lifetime = Duration::from_secs(100);
+    server.ticket_count = 1;
+    let server = Arc::new(server);
+    let cache = client.session_cache.clone().unwrap();
+    let newest = || cache.take_tls13_ticket("localhost", clock.now()).unwrap();
+    connect(&client, &server);
+    let ticket = newest();
+    assert_eq!(ticket.lifetime, 100);
+    cache.add_tls13_ticket("localhost", ticket);
+
+    clock.advance(90);
+    assert!(connect(&client, &server).1.is_resumed(), "at 90s");
+    let ticket = newest();
+    assert_eq!(ticket.lifetime, 10, "what is left of the 100s");
+    cache.add_tls13_ticket("localhost", ticket);
+
+    // A ticket issued 5s ago, for a session authenticated 95s ago.
+    clock.advance(5);
+    assert!(connect(&client, &server).1.is_resumed(), "at 95s");
+    let mut ticket = newest();
+    assert_eq!(ticket.lifetime, 5);
+    // A client that keeps it too long: the server still refuses it.
+    ticket.lifetime = 1000;
+    cache.add_tls13_ticket("localhost", ticket);
+
+    clock.advance(85);
+    let (c, s) = connect(&client, &server);
+    assert!(!c.is_resumed() && !s.is_resumed(), "at 180s");
+    clock.advance(90);
+    assert!(connect(&client, &server).1.is_resumed(), "at 270s");
+    clock.advance(90);
+    let (c, s) = connect(&client, &server);
+    assert!(!c.is_resumed() && !s.is_resumed(), "at 360s");
+}
+
+#[test]
 fn tampered_and_rotated_out_tickets_fall_back_without_error() {
     let Setup { client, server, .. } = setup(ProtocolVersion::TLSv1_3);
     let cache = client.session_cache.clone().unwrap();

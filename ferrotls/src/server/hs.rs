@@ -225,6 +225,7 @@ impl ExpectClientHello {
                 index: index as u16,
                 early,
                 with_dhe: dhe,
+                authenticated: session.authenticated,
             }));
         }
         Ok(None)

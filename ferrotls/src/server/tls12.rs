@@ -409,6 +409,7 @@ impl NewSession {
             suite: suite.suite,
             secret: master.secret().clone(),
             created: now.as_secs(),
+            authenticated: now.as_secs(),
             age_add: 0,
             extended_master_secret,
             alpn: self.alpn.clone(),

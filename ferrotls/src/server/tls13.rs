@@ -3,6 +3,7 @@
 //! Finished — then the client's Finished, and NewSessionTickets.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls_pki_types::DnsName;
 
@@ -40,6 +41,8 @@ pub(super) struct Accepted {
     pub early: EarlySecret,
     /// psk_dhe_ke (true) or psk_ke (false).
     pub with_dhe: bool,
+    /// When the full handshake behind the PSK was (RFC 8446 §4.6.1).
+    pub authenticated: u64,
 }
 
 /// How the server proves itself in this handshake.
@@ -110,12 +113,15 @@ pub(super) fn emit_server_flight(
     let mut random = [0u8; 32];
     config.random.fill(&mut random)?;
     common.observe(|| Event::ServerRandom(&random));
-    let (early, certificate, psk_index) = match choices.auth {
-        Authentication::Resumed(a) => (a.early, None, Some(a.index)),
+    // RFC 8446 §4.6.1: tickets from this handshake live no longer than
+    // the full handshake that made the keying material.
+    let (early, certificate, psk_index, authenticated) = match choices.auth {
+        Authentication::Resumed(a) => (a.early, None, Some(a.index), a.authenticated),
         Authentication::Certificate { certified, scheme } => (
             EarlySecret::new(suite, None),
             Some((certified, scheme)),
             None,
+            config.time.now().as_secs(),
         ),
     };
     let hello = ServerHello {
@@ -225,6 +231,7 @@ pub(super) fn emit_server_flight(
         client_handshake_secret: secrets.client,
         master,
         app,
+        authenticated,
     }))
 }
 
@@ -274,6 +281,8 @@ struct ExpectFinished {
     client_handshake_secret: Secret,
     master: MasterSecret,
     app: ApplicationSecrets,
+    /// When the full handshake behind this one was (this one, if full).
+    authenticated: u64,
 }
 
 impl State for ExpectFinished {
@@ -304,7 +313,7 @@ impl State for ExpectFinished {
                 .master
                 .resumption_master_secret(&self.transcript.finish());
             common.secret(SecretKind::ResumptionMasterSecret, &resumption);
-            send_tickets(config, common, self.suite, &resumption)?;
+            send_tickets(config, common, self.suite, &resumption, self.authenticated)?;
         }
         let ApplicationSecrets { client, server, .. } = self.app;
         Ok(Box::new(Traffic13::new(
@@ -323,9 +332,17 @@ fn send_tickets(
     common: &mut CommonState,
     suite: &Tls13CipherSuite,
     resumption_master_secret: &Secret,
+    authenticated: u64,
 ) -> Result<(), Error> {
     let now = config.time.now();
-    let lifetime = config.session_lifetime.min(MAX_TICKET_LIFETIME);
+    // RFC 8446 §4.6.1: what is left of the session's lifetime (at most 7
+    // days), counted from the full handshake; none left, no tickets.
+    let age = now.as_secs().saturating_sub(authenticated);
+    let lifetime = config.session_lifetime.min(MAX_TICKET_LIFETIME).as_secs();
+    let lifetime = Duration::from_secs(lifetime.saturating_sub(age));
+    if lifetime.is_zero() {
+        return Ok(());
+    }
     for n in 0..config.ticket_count.min(usize::from(u8::MAX)) {
         let nonce = vec![n as u8];
         let mut age_add = [0u8; 4];
@@ -335,6 +352,7 @@ fn send_tickets(
             suite: suite.suite,
             secret: resumption_psk(suite, resumption_master_secret, &nonce),
             created: now.as_secs(),
+            authenticated,
             age_add: u32::from_be_bytes(age_add),
             extended_master_secret: false,
             alpn: common.negotiated.alpn.clone(),
@@ -348,7 +366,7 @@ fn send_tickets(
                 let mut id = vec![0u8; 32];
                 config.random.fill(&mut id)?;
                 let expires = rustls_pki_types::UnixTime::since_unix_epoch(
-                    std::time::Duration::from_secs(now.as_secs()) + lifetime,
+                    Duration::from_secs(now.as_secs()) + lifetime,
                 );
                 if !store.put(id.clone(), session.to_bytes(), expires) {
                     break;
