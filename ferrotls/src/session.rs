@@ -48,8 +48,14 @@ pub struct ServerSession {
     pub server_name: Option<DnsName<'static>>,
 }
 
+/// The first byte of an encoded [`ServerSession`]: sessions sealed into
+/// tickets or kept in a shared store by an older or newer build decode as
+/// an error (a full handshake) rather than as something else.
+const SERVER_SESSION_FORMAT: u8 = 1;
+
 impl Codec for ServerSession {
     fn encode(&self, out: &mut Vec<u8>) {
+        out.push(SERVER_SESSION_FORMAT);
         self.version.encode(out);
         self.suite.encode(out);
         encode_opaque(out, LengthPrefix::U8, self.secret.expose());
@@ -68,6 +74,9 @@ impl Codec for ServerSession {
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
+        if r.u8()? != SERVER_SESSION_FORMAT {
+            return Err(InvalidMessage::InvalidValue("stored session format"));
+        }
         let version = ProtocolVersion::read(r)?;
         let suite = CipherSuite::read(r)?;
         let secret = Secret::from_slice(r.sub(LengthPrefix::U8)?.rest());
@@ -103,7 +112,13 @@ impl ServerSession {
     /// RFC 8446 §4.6.1 / our session_lifetime: too old to resume? Counted
     /// from the full handshake, however often it was resumed since.
     pub fn expired(&self, now: UnixTime, lifetime: Duration) -> bool {
-        now.as_secs().saturating_sub(self.authenticated) >= lifetime.as_secs()
+        self.lifetime_left(now, lifetime).is_zero()
+    }
+
+    /// What is left of `lifetime`, counted from the full handshake.
+    pub fn lifetime_left(&self, now: UnixTime, lifetime: Duration) -> Duration {
+        let age = now.as_secs().saturating_sub(self.authenticated);
+        Duration::from_secs(lifetime.as_secs().saturating_sub(age))
     }
 }
 
@@ -478,6 +493,18 @@ mod tests {
         // it was recorded does not decode (a full handshake follows).
         let old = s.to_bytes();
         assert!(ServerSession::read_exact(&old[..old.len() - 11], "session").is_err());
+        // Another format's session is refused, not misread.
+        let mut other = s.to_bytes();
+        other[0] += 1;
+        assert_eq!(
+            ServerSession::read_exact(&other, "session"),
+            Err(InvalidMessage::InvalidValue("stored session format"))
+        );
+        // The lifetime counts from the full handshake, not from `created`.
+        let lifetime = Duration::from_secs(100);
+        assert_eq!(s.lifetime_left(at(1030), lifetime).as_secs(), 70);
+        assert!(!s.expired(at(1099), lifetime));
+        assert!(s.expired(at(1100), lifetime));
     }
 
     #[test]

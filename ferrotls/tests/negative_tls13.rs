@@ -996,6 +996,12 @@ fn client_answers_a_certificate_request() {
         ("no extensions", cr(&[]), rej(PI::MissingExtension(ExtensionType::SignatureAlgorithms), A::MissingExtension)),
         ("certificate_authorities only", cr(&ext(47, &vec16(&vec16(&[0x30, 0])))), rej(PI::MissingExtension(ExtensionType::SignatureAlgorithms), A::MissingExtension)),
         ("signature_algorithms empty", cr(&ext(13, &vec16(&[]))), decode(IM::EmptyList("signature_algorithms"))),
+        ("an unknown extension too", cr(&[ext(0x5a5a, &[1]), ext(13, &vec16(&[4, 3]))].concat()), Want::Accept),
+        // RFC 8446 §4.2: known, but not a CertificateRequest extension.
+        ("key_share", cr(&[ext(13, &vec16(&[4, 3])), ext(51, &vec16(&[]))].concat()), rej(PM::SentExtensionInWrongMessage(ExtensionType::KeyShare), A::IllegalParameter)),
+        ("supported_versions", cr(&[ext(43, &vec8(&[3, 4])), ext(13, &vec16(&[4, 3]))].concat()), rej(PM::SentExtensionInWrongMessage(ExtensionType::SupportedVersions), A::IllegalParameter)),
+        // RFC 8446 §4.3.2: an empty context during the handshake.
+        ("a context", hs(CERTIFICATE_REQUEST, &[&[1, 7][..], &vec16(&ext(13, &vec16(&[4, 3])))].concat()), rej(PM::CertificateContextNotEmpty, A::IllegalParameter)),
     ];
     each_case(
         &cases,

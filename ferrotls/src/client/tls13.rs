@@ -103,6 +103,16 @@ const ENCRYPTED_EXTENSIONS: &[ExtensionType] = &[
     ExtensionType::RecordSizeLimit,
 ];
 
+/// RFC 8446 §4.2: extensions allowed in a CertificateRequest ("CR").
+const CERTIFICATE_REQUEST: &[ExtensionType] = &[
+    ExtensionType::StatusRequest,
+    ExtensionType::SignatureAlgorithms,
+    ExtensionType::SignedCertificateTimestamp,
+    ExtensionType::CertificateAuthorities,
+    ExtensionType::OidFilters,
+    ExtensionType::SignatureAlgorithmsCert,
+];
+
 /// RFC 8446 §4.2: extensions allowed in a CertificateEntry ("CT").
 const CERTIFICATE_ENTRY: &[ExtensionType] = &[
     ExtensionType::StatusRequest,
@@ -155,6 +165,21 @@ impl State for ExpectCertificate {
         let msg = msg.into_handshake("Certificate")?;
         match &msg.payload {
             HandshakePayload::CertificateRequest13(req) if self.certificate_request.is_none() => {
+                // RFC 8446 §4.3.2: the context is empty but for
+                // post-handshake authentication.
+                if !req.context.is_empty() {
+                    return Err(PeerMisbehaved::CertificateContextNotEmpty.into());
+                }
+                // RFC 8446 §4.2: an extension we know that is not one for
+                // CertificateRequest → illegal_parameter (unknown ones are
+                // ignored, §4.3.2).
+                let misplaced = req
+                    .received
+                    .iter()
+                    .find(|t| t.is_known() && !CERTIFICATE_REQUEST.contains(t));
+                if let Some(&typ) = misplaced {
+                    return Err(PeerMisbehaved::SentExtensionInWrongMessage(typ).into());
+                }
                 // RFC 8446 §4.3.2: "The "signature_algorithms" extension MUST
                 // be specified"; §9.2: missing → missing_extension.
                 if req.signature_algorithms.is_none() {

@@ -193,6 +193,8 @@ pub struct CertificateRequest13 {
     /// Mandatory (RFC 8446 §4.3.2); `None` when the server left it out,
     /// which the receiving state refuses with missing_extension.
     pub signature_algorithms: Option<Vec<SignatureScheme>>,
+    /// Every extension type received, in order (unknown ones included).
+    pub received: Vec<ExtensionType>,
 }
 
 impl Codec for CertificateRequest13 {
@@ -211,6 +213,7 @@ impl Codec for CertificateRequest13 {
         Ok(Self {
             context,
             signature_algorithms: x.signature_algorithms,
+            received: x.received,
         })
     }
 }

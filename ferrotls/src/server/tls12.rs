@@ -438,12 +438,12 @@ fn send_ticket(
     let Some(ticketer) = &config.ticketer else {
         return Ok(());
     };
-    let ticket = ticketer.seal(
-        &session.to_bytes(),
-        config.time.now(),
-        config.session_lifetime,
-    )?;
-    let lifetime_hint = config.session_lifetime.as_secs().min(u64::from(u32::MAX)) as u32;
+    let now = config.time.now();
+    let ticket = ticketer.seal(&session.to_bytes(), now, config.session_lifetime)?;
+    // RFC 5077 §3.3: the hint is what is left of the session's lifetime
+    // (all of it for a new session, less for a renewed ticket).
+    let left = session.lifetime_left(now, config.session_lifetime);
+    let lifetime_hint = left.as_secs().min(u64::from(u32::MAX)) as u32;
     send(
         common,
         transcript,
