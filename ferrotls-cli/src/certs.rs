@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use ferrotls::crypto::rand::{RandomSource, SystemRandom};
+use ferrotls::observe::hex;
 use ferrotls::pki_types::pem::PemObject;
 use ferrotls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use ferrotls::RootCertStore;
@@ -96,20 +98,65 @@ pub fn self_signed_with(key_type: KeyType) -> Result<SelfSigned, CliError> {
     })
 }
 
-/// Writes `pem` to `<temp dir>/ferrotls-<pid>/cert.pem`, for clients to
-/// use as their trust anchor.
+/// Writes `pem` to `<temp dir>/ferrotls-<pid>-<random>/cert.pem`, for
+/// clients to use as their trust anchor. The directory is made new, and
+/// only we may write to it: one another local user made first (the name
+/// is easy to guess) could swap the certificate clients are told to trust.
 pub fn write_temp_cert(pem: &str) -> Result<PathBuf, CliError> {
-    let dir = std::env::temp_dir().join(format!("ferrotls-{}", std::process::id()));
+    let dir = create_private_temp_dir()?;
     let path = dir.join("cert.pem");
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&path, pem))
+    std::fs::write(&path, pem)
         .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)
+}
+
+/// A new directory in the temp dir, with a fresh random name, that the
+/// current user alone can write to (mode 0700 on Unix).
+fn create_private_temp_dir() -> Result<PathBuf, CliError> {
+    let mut last = None;
+    for _ in 0..8 {
+        let mut suffix = [0u8; 8];
+        SystemRandom
+            .fill(&mut suffix)
+            .map_err(|e| CliError::Failed(format!("no randomness for a temp dir: {e}")))?;
+        let name = format!("ferrotls-{}-{}", std::process::id(), hex(&suffix));
+        let dir = std::env::temp_dir().join(name);
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) => last = Some((dir, e)),
+        }
+    }
+    let (dir, e) = last.ok_or(CliError::Failed("no temp dir".into()))?;
+    Err(CliError::Failed(format!(
+        "cannot create {}: {e}",
+        dir.display()
+    )))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_generated_certificate_goes_to_a_new_private_directory() {
+        let a = write_temp_cert("A").unwrap();
+        let b = write_temp_cert("B").unwrap();
+        assert_ne!(a.parent(), b.parent(), "a fresh directory each time");
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "A");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = a.parent().unwrap();
+            let mode = std::fs::metadata(dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        for path in [a, b] {
+            std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+        }
+    }
 
     #[test]
     fn self_signed_round_trips_through_pem_and_is_a_trust_anchor() {

@@ -178,10 +178,16 @@ pub trait KeyLog: Send + Sync + fmt::Debug {
 pub struct KeyLogFile(Mutex<File>);
 
 impl KeyLogFile {
+    /// Opens `path` to append to, creating it if need be. Anyone who can
+    /// read the file can decrypt the logged sessions, so a new file is
+    /// readable by its owner only (mode 0600 on Unix); an existing one
+    /// keeps its permissions.
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        Ok(Self(Mutex::new(
-            OpenOptions::new().create(true).append(true).open(path)?,
-        )))
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        Ok(Self(Mutex::new(options.open(path)?)))
     }
 
     /// The file named by `SSLKEYLOGFILE`, if it is set and can be opened.

@@ -283,3 +283,22 @@ fn handshake_complete_says_whether_the_master_secret_is_extended() {
         );
     }
 }
+
+/// Anyone who can read the key log can decrypt the sessions in it: a new
+/// one is its owner's alone.
+#[cfg(unix)]
+#[test]
+fn a_new_key_log_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("ferrotls-keylog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys.log");
+    let _ = std::fs::remove_file(&path);
+    let log = ferrotls::observe::KeyLogFile::create(&path).unwrap();
+    log.log("CLIENT_RANDOM", &[1; 32], &[2; 48]);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    let written = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(mode, 0o600);
+    assert!(written.starts_with("CLIENT_RANDOM 0101"), "{written}");
+}
