@@ -509,6 +509,9 @@ pub struct CommonState {
     pub records_per_key: Option<u64>,
     /// This end is the client.
     pub is_client: bool,
+    /// What to undo if the connection fails: forgetting the sessions it
+    /// stored or resumed (RFC 5246 §7.2.2, RFC 8446 §6.2).
+    forget_on_failure: Vec<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 impl CommonState {
@@ -604,6 +607,13 @@ impl CommonState {
         self.record_layer.decrypter = Some(dec);
         self.record_layer.read_seq = 0;
         self.record_layer.read_epoch += 1;
+    }
+
+    /// RFC 5246 §7.2.2: the sessions of a failed connection "MUST NOT be
+    /// resumed"; RFC 8446 §6.2: its tickets' PSKs "SHOULD be discarded".
+    /// `forget` runs if this connection fails (never otherwise).
+    pub fn forget_on_failure(&mut self, forget: impl FnOnce() + Send + Sync + 'static) {
+        self.forget_on_failure.push(Box::new(forget));
     }
 
     /// No record has been protected with the current write key yet.
@@ -955,6 +965,9 @@ impl ConnectionCommon {
     /// Detects, queues the alert and returns the error, in one place.
     fn fail<T>(&mut self, err: Error) -> Result<T, Error> {
         self.common.pending_handshake.clear();
+        for forget in core::mem::take(&mut self.common.forget_on_failure) {
+            forget();
+        }
         // RFC 8446 §6.1: after our close_notify we send nothing more, not
         // even the alert.
         if let (Some(desc), false) = (err.alert(), self.common.sent_close_notify) {

@@ -11,6 +11,7 @@ use rustls_pki_types::{CertificateDer, DnsName, UnixTime};
 
 use crate::codec::{encode_opaque, Codec, LengthPrefix, Reader};
 use crate::crypto::aead::{AeadAlgorithm, AeadKey, NONCE_LEN, TAG_LEN};
+use crate::crypto::hash::HashAlgorithm;
 use crate::crypto::rand::RandomSource;
 use crate::crypto::Secret;
 use crate::error::{Error, InvalidMessage};
@@ -353,6 +354,14 @@ pub struct Tls13Ticket {
     pub alpn: Option<Vec<u8>>,
 }
 
+/// A short stand-in for a ticket's bytes (up to 16 KiB), kept to find
+/// the ticket again.
+pub fn ticket_fingerprint(ticket: &[u8]) -> [u8; 32] {
+    let mut fingerprint = [0u8; 32];
+    fingerprint.copy_from_slice(&HashAlgorithm::Sha256.hash(ticket));
+    fingerprint
+}
+
 /// A TLS 1.2 session as the client keeps it.
 #[derive(Clone, Debug)]
 pub struct Tls12Session {
@@ -363,7 +372,31 @@ pub struct Tls12Session {
     pub master_secret: Secret,
     pub extended_master_secret: bool,
     pub received: UnixTime,
+    /// How long after `received` it may be offered: the ticket's lifetime
+    /// hint, else [`TLS12_SESSION_LIFETIME`]; never over 7 days.
+    pub lifetime: Duration,
     pub server_certificates: CertificateChain,
+}
+
+/// How long a client offers a TLS 1.2 session the server gave no lifetime
+/// for (a session ID, or a ticket whose hint is 0): RFC 5246 §7.4.1.2
+/// suggests 24 hours as the upper limit for session IDs.
+pub const TLS12_SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+impl Tls12Session {
+    /// RFC 5077 §3.3: "A client SHOULD delete the ticket and associated
+    /// state when the time expires."
+    pub fn expired(&self, now: UnixTime) -> bool {
+        now.as_secs().saturating_sub(self.received.as_secs()) >= self.lifetime.as_secs()
+    }
+
+    /// The lifetime for a ticket with this hint (seconds; 0: unspecified).
+    pub fn lifetime_for_hint(hint: u32) -> Duration {
+        match hint {
+            0 => TLS12_SESSION_LIFETIME,
+            secs => Duration::from_secs(u64::from(secs)).min(MAX_TICKET_LIFETIME),
+        }
+    }
 }
 
 /// Per server name: the TLS 1.3 tickets (each used once) and the latest
@@ -441,8 +474,32 @@ impl ClientSessionCache {
         .flatten()
     }
 
-    pub fn set_tls12_session(&self, name: &str, session: Tls12Session) {
-        self.with_entry(name, |e| e.tls12 = Some(Arc::new(session)));
+    /// Keeps `session` for `name` (replacing any other); returns it as kept.
+    pub fn set_tls12_session(&self, name: &str, session: Tls12Session) -> Arc<Tls12Session> {
+        let session = Arc::new(session);
+        self.with_entry(name, |e| e.tls12 = Some(session.clone()));
+        session
+    }
+
+    /// Forgets `session` if it is still the one kept for `name`.
+    pub fn forget_tls12_session(&self, name: &str, session: &Arc<Tls12Session>) {
+        self.with_existing(name, |e| {
+            if e.tls12
+                .as_ref()
+                .is_some_and(|kept| Arc::ptr_eq(kept, session))
+            {
+                e.tls12 = None;
+            }
+        });
+    }
+
+    /// Forgets the TLS 1.3 ticket for `name` whose bytes have this
+    /// [`ticket_fingerprint`].
+    pub fn forget_tls13_ticket(&self, name: &str, fingerprint: &[u8; 32]) {
+        self.with_existing(name, |e| {
+            e.tickets
+                .retain(|t| ticket_fingerprint(&t.ticket) != *fingerprint)
+        });
     }
 
     pub fn tls12_session(&self, name: &str) -> Option<Arc<Tls12Session>> {
@@ -590,6 +647,7 @@ mod tests {
             master_secret: Secret::from_slice(&[2; 48]),
             extended_master_secret: true,
             received: at(0),
+            lifetime: TLS12_SESSION_LIFETIME,
             server_certificates: CertificateChain::default(),
         };
         cache.set_tls12_session("a.example", session);

@@ -42,10 +42,11 @@ pub(super) fn start_handshake(
         config.supports(ProtocolVersion::TLSv1_3),
         config.supports(ProtocolVersion::TLSv1_2),
     );
+    let now = config.time.now();
     let tls12_session = match (tls12, &config.session_cache) {
         (true, Some(cache)) => cache
             .tls12_session(&server_name.to_str())
-            .filter(|s| config.cipher_suites.contains(&s.suite)),
+            .filter(|s| config.cipher_suites.contains(&s.suite) && !s.expired(now)),
         _ => None,
     };
     let session_id = hello_session_id(&config, tls13, tls12_session.as_deref())?;
@@ -82,7 +83,6 @@ pub(super) fn start_handshake(
         );
     }
     // RFC 8446 §4.6.1: a ticket from an earlier session with this server.
-    let now = config.time.now();
     let resuming = config
         .session_cache
         .as_ref()

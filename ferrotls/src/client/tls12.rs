@@ -4,6 +4,7 @@
 //! Finished; then the server's ChangeCipherSpec and Finished.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
 
@@ -18,7 +19,9 @@ use crate::msgs::enums::{ExtensionType, NamedGroup, ProtocolVersion};
 use crate::msgs::handshake::{EcdheParams, HandshakeMessage, HandshakePayload, ServerHello};
 use crate::observe::{Event, KeyExchangeKind, SecretKind};
 use crate::record::protect::{RecordDecrypter, RecordEncrypter};
-use crate::session::{CertificateChain, ClientSessionCache, Tls12Session, MAX_TICKET_LEN};
+use crate::session::{
+    CertificateChain, ClientSessionCache, Tls12Session, MAX_TICKET_LEN, TLS12_SESSION_LIFETIME,
+};
 use crate::suites::{tls12_suite, KeyExchange12, Tls12CipherSuite};
 use crate::time::TimeProvider;
 use crate::tls12::key_schedule::{
@@ -143,6 +146,12 @@ fn resume(hs: Handshake12, common: &mut CommonState) -> Result<Box<dyn State>, E
         .tls12_session
         .clone()
         .ok_or(PeerMisbehaved::ResumedUnofferedSession)?;
+    // RFC 5246 §7.2.2: should the resumed connection fail, the session is
+    // not resumed again.
+    if let Some(cache) = hs.cx.config.session_cache.clone() {
+        let (name, resumed) = (hs.cx.server_name.to_str().into_owned(), session.clone());
+        common.forget_on_failure(move || cache.forget_tls12_session(&name, &resumed));
+    }
     // RFC 5246 §7.4.1.3: a resumed session keeps its cipher suite.
     if session.suite != hs.suite.suite {
         return Err(PeerMisbehaved::SelectedUnofferedCipherSuite.into());
@@ -220,6 +229,9 @@ impl State for ExpectNewTicket {
         // large to offer again is not kept.
         if !nst.ticket.is_empty() && nst.ticket.len() <= MAX_TICKET_LEN {
             finished.new_ticket = Some(nst.ticket.clone());
+            if let Some(save) = &mut finished.save {
+                save.lifetime = Tls12Session::lifetime_for_hint(nst.lifetime_hint);
+            }
         }
         Ok(Box::new(ExpectChangeCipherSpec {
             decrypter,
@@ -237,6 +249,8 @@ struct SessionToSave {
     extended_master_secret: bool,
     server_certificates: CertificateChain,
     time: Arc<dyn TimeProvider>,
+    /// From the ticket's lifetime hint, if one comes.
+    lifetime: Duration,
 }
 
 impl SessionToSave {
@@ -249,11 +263,13 @@ impl SessionToSave {
             extended_master_secret: hs.extended_master_secret,
             server_certificates,
             time: hs.cx.config.time.clone(),
+            lifetime: TLS12_SESSION_LIFETIME,
         }
     }
 
-    /// A session the server gave us a way back into (an ID or a ticket).
-    fn save(self, master: &MasterSecret12, ticket: Option<Vec<u8>>) {
+    /// A session the server gave us a way back into (an ID or a ticket);
+    /// forgotten again if this connection fails (RFC 5246 §7.2.2).
+    fn save(self, common: &mut CommonState, master: &MasterSecret12, ticket: Option<Vec<u8>>) {
         let Some(cache) = &self.cache else { return };
         if self.session_id.is_empty() && ticket.is_none() {
             cache.remove_tls12_session(&self.server_name);
@@ -266,9 +282,12 @@ impl SessionToSave {
             master_secret: master.secret().clone(),
             extended_master_secret: self.extended_master_secret,
             received: self.time.now(),
+            lifetime: self.lifetime,
             server_certificates: self.server_certificates,
         };
-        cache.set_tls12_session(&self.server_name, session);
+        let kept = cache.set_tls12_session(&self.server_name, session);
+        let (cache, name) = (cache.clone(), self.server_name);
+        common.forget_on_failure(move || cache.forget_tls12_session(&name, &kept));
     }
 }
 
@@ -536,7 +555,7 @@ impl State for ExpectFinished {
             )));
         }
         if let Some(save) = save {
-            save.save(&master, new_ticket);
+            save.save(common, &master, new_ticket);
         }
         common.start_traffic()?;
         Ok(Box::new(Traffic12::new(Side::Client)))

@@ -221,6 +221,13 @@ impl ExpectClientHello {
             if !ct_eq(&psk_binder(suite, &early, &binder_hash), binder) {
                 return Err(PeerMisbehaved::BadPskBinder.into());
             }
+            // RFC 8446 §8.1: a stored ticket is used once. It is taken only
+            // now, so a ticket we pass over (another suite's hash) or one
+            // replayed without its PSK (a bad binder) stays usable; two
+            // handshakes racing for it: one gets it, the other passes.
+            if !self.use_up_ticket(identity, now) {
+                continue;
+            }
             return Ok(Some(Accepted {
                 index: index as u16,
                 early,
@@ -231,14 +238,24 @@ impl ExpectClientHello {
         Ok(None)
     }
 
-    /// A ticket we sealed, or a single-use key into our store.
+    /// A ticket we sealed, or a single-use key into our store (left there
+    /// until [`Self::use_up_ticket`]).
     fn open_ticket(&self, identity: &[u8], now: UnixTime) -> Option<ServerSession> {
         let bytes = match (&self.config.ticketer, &self.config.session_store) {
             (Some(ticketer), _) => ticketer.open(identity, now, self.config.session_lifetime)?,
-            (None, Some(store)) => store.take(identity, now)?,
+            (None, Some(store)) => store.get(identity, now)?,
             (None, None) => return None,
         };
         ServerSession::read_exact(&bytes, "session").ok()
+    }
+
+    /// Removes a store's ticket as it is accepted: false if it is already
+    /// gone (used meanwhile). Sealed tickets need nothing.
+    fn use_up_ticket(&self, identity: &[u8], now: UnixTime) -> bool {
+        match (&self.config.ticketer, &self.config.session_store) {
+            (None, Some(store)) => store.take(identity, now).is_some(),
+            _ => true,
+        }
     }
 
     /// RFC 8446 §4.2.11, §4.6.1, §8.3: same version and hash, not older

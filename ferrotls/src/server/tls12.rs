@@ -119,6 +119,18 @@ fn server_random(config: &ServerConfig, common: &CommonState) -> Result<[u8; 32]
     Ok(random)
 }
 
+/// RFC 5246 §7.2.2: a session whose connection fails is not resumed
+/// again; one kept in our store under `session_id` is removed then
+/// (tickets cannot be taken back).
+fn forget_on_failure(common: &mut CommonState, config: &Arc<ServerConfig>, session_id: &[u8]) {
+    if let (Some(store), false) = (config.session_store.clone(), session_id.is_empty()) {
+        let (id, time) = (session_id.to_vec(), config.time.clone());
+        common.forget_on_failure(move || {
+            store.take(&id, time.now());
+        });
+    }
+}
+
 /// A session the client offered — by RFC 5077 ticket or by session ID —
 /// that we can resume.
 fn find_session(
@@ -252,6 +264,7 @@ impl Hello12<'_> {
         );
         let master = MasterSecret12::from_stored(suite, session.secret.clone());
         common.secret(SecretKind::MasterSecret, master.secret());
+        forget_on_failure(common, &self.config, &self.hello.session_id);
         // RFC 5077 §3.3: a renewed ticket for the same session. It keeps
         // the session's creation time: session_lifetime counts from the
         // full handshake that made the master secret, so resuming at least
@@ -420,6 +433,7 @@ impl NewSession {
                 Duration::from_secs(now.as_secs()) + self.config.session_lifetime,
             );
             store.put(self.session_id.clone(), session.to_bytes(), expires);
+            forget_on_failure(common, &self.config, &self.session_id);
         }
         if self.issue_ticket {
             send_ticket(&self.config, common, transcript, &session)?;

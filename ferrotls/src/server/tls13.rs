@@ -371,6 +371,11 @@ fn send_tickets(
                 if !store.put(id.clone(), session.to_bytes(), expires) {
                     break;
                 }
+                // RFC 8446 §6.2: a failed connection's tickets are discarded.
+                let (store, key, time) = (store.clone(), id.clone(), config.time.clone());
+                common.forget_on_failure(move || {
+                    store.take(&key, time.now());
+                });
                 id
             }
             (None, None) => break,

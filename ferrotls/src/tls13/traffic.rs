@@ -10,7 +10,8 @@ use crate::msgs::enums::KeyUpdateRequest;
 use crate::msgs::handshake::{HandshakeMessage, HandshakePayload, NewSessionTicket13};
 use crate::observe::KeyStage;
 use crate::session::{
-    CertificateChain, ClientSessionCache, Tls13Ticket, MAX_TICKET_LEN, MAX_TICKET_LIFETIME,
+    ticket_fingerprint, CertificateChain, ClientSessionCache, Tls13Ticket, MAX_TICKET_LEN,
+    MAX_TICKET_LIFETIME,
 };
 use crate::suites::Tls13CipherSuite;
 use crate::time::TimeProvider;
@@ -61,11 +62,15 @@ pub struct TicketSink {
 impl TicketSink {
     /// RFC 8446 §4.6.1: the ticket's PSK comes from the resumption master
     /// secret and the ticket's nonce. A lifetime of zero means "do not
-    /// use"; over 7 days is capped.
-    fn store(&self, suite: &Tls13CipherSuite, nst: NewSessionTicket13) {
+    /// use"; over 7 days is capped. RFC 8446 §6.2: should this connection
+    /// fail, the ticket is forgotten.
+    fn store(&self, cx: &mut CommonState, suite: &Tls13CipherSuite, nst: NewSessionTicket13) {
         if nst.lifetime == 0 || nst.ticket.len() > MAX_TICKET_LEN {
             return;
         }
+        let fingerprint = ticket_fingerprint(&nst.ticket);
+        let (cache, name) = (self.cache.clone(), self.server_name.clone());
+        cx.forget_on_failure(move || cache.forget_tls13_ticket(&name, &fingerprint));
         let ticket = Tls13Ticket {
             suite: suite.suite,
             ticket: nst.ticket,
@@ -166,7 +171,7 @@ impl State for Traffic13 {
                     .as_ref()
                     .filter(|_| self.tickets_received <= MAX_TICKETS_KEPT)
                 {
-                    sink.store(self.suite, nst);
+                    sink.store(cx, self.suite, nst);
                 }
                 Ok(self)
             }
