@@ -2,11 +2,12 @@
 //! echoes what a client sends or answers one HTTP request with a page
 //! naming what was negotiated (like `openssl s_server -www`).
 //!
-//! Timeouts per connection: 10 s for the handshake (so a half-open or
-//! silent client cannot hold its thread forever) and, in `http` mode, for
-//! the request; none between messages in `echo` mode, where an interactive
-//! client may pause; 30 s for any single write (a client that stops
-//! reading).
+//! Deadlines per connection, each for a whole step however the client
+//! spreads its bytes: 10 s for the handshake (so a half-open, silent or
+//! trickling client cannot hold its thread and one of the 1024 places)
+//! and, in `http` mode, for the request; 30 s to send what is queued (a
+//! client that stops reading). In `echo` mode a client may pause between
+//! messages for up to the idle timeout (300 s unless set).
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -82,9 +83,10 @@ pub struct ServerArgs {
     no_tickets: bool,
 
     /// Close a connection (with close_notify) when the client sends nothing
-    /// for this long.
-    #[arg(long, value_name = "SECS")]
-    idle_timeout: Option<u64>,
+    /// for this long; 0: never (then silent clients can hold all 1024
+    /// connection places).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    idle_timeout: u64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +106,7 @@ pub fn run(args: ServerArgs) -> Result<(), CliError> {
         .local_addr()
         .map_err(|e| CliError::Failed(format!("cannot read the listening address: {e}")))?;
     eprintln!("ferrotls: listening on {addr}");
-    let idle = args.idle_timeout.map(Duration::from_secs);
+    let idle = Some(Duration::from_secs(args.idle_timeout)).filter(|d| !d.is_zero());
     for accepted in listener.incoming() {
         match accepted {
             Ok(sock) => spawn_connection(sock, config.clone(), args.mode, idle),
@@ -242,13 +244,9 @@ fn serve(
     mode: Mode,
     idle: Option<Duration>,
 ) -> Result<(), ConnError> {
-    let setup = |e: io::Error| ConnError(format!("cannot set up the socket: {e}"));
-    sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))
-        .map_err(setup)?;
-    sock.set_write_timeout(Some(WRITE_TIMEOUT)).map_err(setup)?;
     let mut conn = ServerConnection::new(config).map_err(|e| ConnError(e.to_string()))?;
     // On a bad message this also sends our alert before failing.
-    conn.complete_io(&mut sock)
+    conn.complete_io(&mut ByDeadline::new(&sock, HANDSHAKE_TIMEOUT))
         .map_err(|e| io_failure("handshake failed", &e, HANDSHAKE_TIMEOUT))?;
     eprintln!("ferrotls: {peer}: connected {}", summary(&conn));
     match mode {
@@ -272,9 +270,62 @@ fn summary(conn: &ServerConnection) -> String {
     )
 }
 
+/// The socket for one step that must be over by a deadline: each read or
+/// write may wait only for what is left of it. (A socket timeout alone
+/// bounds one call: a client sending a byte every few seconds would never
+/// reach it.)
+struct ByDeadline<'a> {
+    sock: &'a TcpStream,
+    deadline: Instant,
+}
+
+impl<'a> ByDeadline<'a> {
+    fn new(sock: &'a TcpStream, within: Duration) -> Self {
+        Self {
+            sock,
+            deadline: Instant::now() + within,
+        }
+    }
+
+    fn left(&self) -> io::Result<Duration> {
+        match self.deadline.saturating_duration_since(Instant::now()) {
+            left if left.is_zero() => Err(io::ErrorKind::TimedOut.into()),
+            left => Ok(left),
+        }
+    }
+}
+
+impl Read for ByDeadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.sock.set_read_timeout(Some(self.left()?))?;
+        let mut sock = self.sock;
+        sock.read(buf)
+    }
+}
+
+impl Write for ByDeadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.sock.set_write_timeout(Some(self.left()?))?;
+        let mut sock = self.sock;
+        sock.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.sock.set_write_timeout(Some(self.left()?))?;
+        let mut sock = self.sock;
+        sock.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends all that is queued, within WRITE_TIMEOUT in all.
 fn write_all_tls(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<(), ConnError> {
+    let mut sock = ByDeadline::new(sock, WRITE_TIMEOUT);
     while conn.wants_write() {
-        match conn.write_tls(sock) {
+        match conn.write_tls(&mut sock) {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(io_failure("cannot send", &e, WRITE_TIMEOUT)),
@@ -284,11 +335,20 @@ fn write_all_tls(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<()
 }
 
 /// Reads once from the socket and processes what arrived; `Ok(false)`
-/// when the socket's read timeout passed with nothing to read. On a
-/// protocol error the connection's alert is sent before we give up.
-fn read_and_process(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<bool, ConnError> {
+/// when the socket's read timeout (or `by`, if given) passed with nothing
+/// to read. On a protocol error the connection's alert is sent before we
+/// give up.
+fn read_and_process(
+    conn: &mut ServerConnection,
+    sock: &mut TcpStream,
+    by: Option<Instant>,
+) -> Result<bool, ConnError> {
     loop {
-        match conn.read_tls(sock) {
+        let read = match by {
+            Some(deadline) => conn.read_tls(&mut ByDeadline { sock, deadline }),
+            None => conn.read_tls(sock),
+        };
+        match read {
             Ok(_) => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if would_block(&e) => return Ok(false),
@@ -340,7 +400,7 @@ fn echo(
             }
         }
         write_all_tls(conn, sock)?;
-        if !read_and_process(conn, sock)? {
+        if !read_and_process(conn, sock, None)? {
             // The client was silent for the idle timeout: say goodbye properly.
             close(conn, sock)?;
             let secs = idle.map_or(0, |d| d.as_secs());
@@ -369,6 +429,7 @@ fn http(
 /// Reads up to the end of the request head ("\r\n\r\n"); the body, if
 /// any, is ignored.
 fn read_request(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<Vec<u8>, ConnError> {
+    let deadline = Instant::now() + REQUEST_TIMEOUT;
     let mut request = Vec::new();
     let mut buf = vec![0u8; CHUNK];
     // The handshake may already have read the first data: drain, then read.
@@ -400,7 +461,7 @@ fn read_request(conn: &mut ServerConnection, sock: &mut TcpStream) -> Result<Vec
             )));
         }
         write_all_tls(conn, sock)?;
-        if !read_and_process(conn, sock)? {
+        if !read_and_process(conn, sock, Some(deadline))? {
             return Err(ConnError(format!(
                 "no complete HTTP request within {} s",
                 REQUEST_TIMEOUT.as_secs()

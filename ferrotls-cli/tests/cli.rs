@@ -956,6 +956,54 @@ fn no_tickets_leaves_tls12_session_ids_and_session_lifetime_zero_resumes_nothing
 }
 
 #[test]
+fn clients_that_trickle_are_cut_off_at_the_step_deadline() {
+    // A socket timeout bounds one read: a byte a second would never reach
+    // it. The handshake and the HTTP request have 10 s each in all.
+    let server = Server::start(&["--mode", "http"]);
+    // A ClientHello's record header, then its bytes one a second.
+    let mut hello = TcpStream::connect(server.addr).unwrap();
+    hello.write_all(&[22, 3, 1, 0x40, 0]).unwrap();
+    // A handshake, then the request one byte a second.
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect", &server.target()])
+        .args(["-CAfile", &server.cafile(), "-servername", "localhost"])
+        .args(["-quiet", "-no_ign_eof", "-nocommands"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl must be installed for this test");
+    let mut stdin = child.stdin.take().unwrap();
+    let _child = Guard(child);
+    let request = format!("GET /{} HTTP/1.0\r\n\r\n", "a".repeat(60));
+    let cut_off = [
+        "handshake failed: timed out after 10 s",
+        "no complete HTTP request within 10 s",
+    ];
+    let started = Instant::now();
+    for byte in request.bytes() {
+        let log = server.log();
+        if cut_off.iter().all(|line| log.contains(line)) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not cut off:\n{log}"
+        );
+        let _ = hello.write_all(&[1]);
+        let _ = stdin.write_all(&[byte]).and_then(|()| stdin.flush());
+        thread::sleep(Duration::from_secs(1));
+    }
+    for line in cut_off {
+        server.wait_for_log(line);
+    }
+    // The trickling hello's connection is closed.
+    hello.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut buf = [0u8; 64];
+    assert!(matches!(hello.read(&mut buf), Ok(0) | Err(_)));
+}
+
+#[test]
 fn idle_timeout_closes_quiet_clients_with_close_notify() {
     let server = Server::start(&["--idle-timeout", "1"]);
     // The client keeps stdin open and says nothing more; the server closes
