@@ -3,39 +3,18 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
 use ferrotls::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use ferrotls::observe::KeyLog;
-use ferrotls::pki_types::UnixTime;
 use ferrotls::session::{ClientSessionCache, MemorySessionStore, TicketKeys};
 use ferrotls::time::TimeProvider;
 use ferrotls::{
     AlertDescription, ClientConfig, ClientConnection, Error, NamedGroup, PeerMisbehaved,
     ProtocolVersion, ServerConfig, ServerConnection,
 };
-
-/// A clock tests can move.
-#[derive(Debug)]
-struct Clock(AtomicU64);
-
-impl Clock {
-    fn new() -> Arc<Self> {
-        Arc::new(Self(AtomicU64::new(1_800_000_000)))
-    }
-    fn advance(&self, secs: u64) {
-        self.0.fetch_add(secs, Ordering::Relaxed);
-    }
-}
-
-impl TimeProvider for Clock {
-    fn now(&self) -> UnixTime {
-        UnixTime::since_unix_epoch(Duration::from_secs(self.0.load(Ordering::Relaxed)))
-    }
-}
 
 #[derive(Debug, Default)]
 struct Secrets(Mutex<Vec<(String, Vec<u8>)>>);
@@ -67,12 +46,12 @@ impl ferrotls::observe::Observer for WriteKeys {
 struct Setup {
     client: ClientConfig,
     server: Arc<ServerConfig>,
-    clock: Arc<Clock>,
+    clock: Arc<TestClock>,
 }
 
 fn setup(version: ProtocolVersion) -> Setup {
     let pki = TestPki::get(KeyType::EcdsaP256);
-    let clock = Clock::new();
+    let clock = TestClock::new();
     let mut client = pki.client_config();
     client.versions = vec![version];
     client.time = clock.clone();
@@ -85,16 +64,11 @@ fn setup(version: ProtocolVersion) -> Setup {
     }
 }
 
-/// One connection to completion, including the tickets sent after it.
 fn connect(
     client: &ClientConfig,
     server: &Arc<ServerConfig>,
 ) -> (ClientConnection, ServerConnection) {
-    let mut c = ClientConnection::new(Arc::new(client.clone()), server_name("localhost")).unwrap();
-    let mut s = ServerConnection::new(server.clone()).unwrap();
-    handshake(&mut c, &mut s).unwrap();
-    transfer(&mut s, &mut c).unwrap();
-    (c, s)
+    connect_to(client, server, "localhost")
 }
 
 fn traffic_secret(log: &Secrets) -> Vec<u8> {

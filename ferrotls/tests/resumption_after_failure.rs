@@ -8,39 +8,21 @@ mod common;
 mod negative_support;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use negative_support::take_output;
 
-use ferrotls::pki_types::UnixTime;
 use ferrotls::session::{MemorySessionStore, SessionStore};
-use ferrotls::time::TimeProvider;
 use ferrotls::{
     AlertDescription, ClientConfig, ClientConnection, Error, ProtocolVersion, ServerConfig,
     ServerConnection,
 };
 
-#[derive(Debug)]
-struct Clock(AtomicU64);
-
-impl Clock {
-    fn advance(&self, secs: u64) {
-        self.0.fetch_add(secs, Ordering::Relaxed);
-    }
-}
-
-impl TimeProvider for Clock {
-    fn now(&self) -> UnixTime {
-        UnixTime::since_unix_epoch(Duration::from_secs(self.0.load(Ordering::Relaxed)))
-    }
-}
-
-fn configs(version: ProtocolVersion) -> (ClientConfig, ServerConfig, Arc<Clock>) {
+fn configs(version: ProtocolVersion) -> (ClientConfig, ServerConfig, Arc<TestClock>) {
     let pki = TestPki::get(KeyType::EcdsaP256);
-    let clock = Arc::new(Clock(AtomicU64::new(1_800_000_000)));
+    let clock = TestClock::new();
     let mut client = pki.client_config();
     client.versions = vec![version];
     client.time = clock.clone();
@@ -49,16 +31,11 @@ fn configs(version: ProtocolVersion) -> (ClientConfig, ServerConfig, Arc<Clock>)
     (client, server, clock)
 }
 
-/// A handshake and the server's first flight after it (TLS 1.3 tickets).
 fn connect(
     client: &ClientConfig,
     server: &Arc<ServerConfig>,
 ) -> (ClientConnection, ServerConnection) {
-    let mut c = ClientConnection::new(Arc::new(client.clone()), server_name("localhost")).unwrap();
-    let mut s = ServerConnection::new(server.clone()).unwrap();
-    handshake(&mut c, &mut s).unwrap();
-    transfer(&mut s, &mut c).unwrap();
-    (c, s)
+    connect_to(client, server, "localhost")
 }
 
 /// `from`'s next data record reaches `to` with a byte flipped: `to` fails

@@ -64,18 +64,6 @@ fn setup(version: ProtocolVersion, tickets: bool) -> Setup {
     }
 }
 
-fn connect(
-    client: &ClientConfig,
-    server: &Arc<ServerConfig>,
-    name: &str,
-) -> (ClientConnection, ServerConnection) {
-    let mut c = ClientConnection::new(Arc::new(client.clone()), server_name(name)).unwrap();
-    let mut s = ServerConnection::new(server.clone()).unwrap();
-    handshake(&mut c, &mut s).unwrap();
-    transfer(&mut s, &mut c).unwrap();
-    (c, s)
-}
-
 fn some(name: &str) -> Vec<Option<String>> {
     vec![Some(name.to_string())]
 }
@@ -87,7 +75,7 @@ fn tls12_offered_to(to: &str, tickets: bool) {
         server,
         asked,
     } = setup(ProtocolVersion::TLSv1_2, tickets);
-    connect(&client, &server, "localhost");
+    connect_to(&client, &server, "localhost");
     assert_eq!(asked.take(), some("localhost"));
     let cache = client.session_cache.clone().unwrap();
     let session = (*cache.tls12_session("localhost").unwrap()).clone();
@@ -95,7 +83,7 @@ fn tls12_offered_to(to: &str, tickets: bool) {
     cache.set_tls12_session(to, session);
 
     // RFC 6066 §3: a full handshake, with the certificate for the new name.
-    let (c, s) = connect(&client, &server, to);
+    let (c, s) = connect_to(&client, &server, to);
     assert!(!c.is_resumed(), "client, tickets={tickets}, {to}");
     assert!(!s.is_resumed(), "server, tickets={tickets}, {to}");
     let sni = ServerConnection::server_name(&s).map(|n| n.as_ref().to_string());
@@ -103,7 +91,7 @@ fn tls12_offered_to(to: &str, tickets: bool) {
     assert_eq!(c.peer_certificates().map(|p| p.len()), Some(2));
 
     // The same name still resumes, and shows no certificate again.
-    let (c, s) = connect(&client, &server, "localhost");
+    let (c, s) = connect_to(&client, &server, "localhost");
     assert!(c.is_resumed() && s.is_resumed(), "tickets={tickets}");
     assert_eq!(asked.take(), vec![]);
 }
@@ -132,7 +120,7 @@ fn tls13_offered_to(to: &str) {
         server,
         asked,
     } = setup(ProtocolVersion::TLSv1_3, true);
-    connect(&client, &server, "localhost");
+    connect_to(&client, &server, "localhost");
     assert_eq!(asked.take(), some("localhost"));
     let cache = client.session_cache.clone().unwrap();
     let now = client.time.now();
@@ -140,7 +128,7 @@ fn tls13_offered_to(to: &str) {
     cache.add_tls13_ticket(to, ticket.clone());
 
     // The PSK is passed over: a full handshake, with a certificate.
-    let (c, s) = connect(&client, &server, to);
+    let (c, s) = connect_to(&client, &server, to);
     assert!(!c.is_resumed(), "client, {to}");
     assert!(!s.is_resumed(), "server, {to}");
     let sni = ServerConnection::server_name(&s).map(|n| n.as_ref().to_string());
@@ -150,7 +138,7 @@ fn tls13_offered_to(to: &str) {
     // The same ticket under its own name still resumes.
     while cache.take_tls13_ticket("localhost", now).is_some() {}
     cache.add_tls13_ticket("localhost", ticket);
-    let (c, s) = connect(&client, &server, "localhost");
+    let (c, s) = connect_to(&client, &server, "localhost");
     assert!(c.is_resumed() && s.is_resumed());
     assert_eq!(asked.take(), vec![]);
 }

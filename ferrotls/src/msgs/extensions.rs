@@ -123,17 +123,28 @@ fn write_extension(out: &mut Vec<u8>, typ: ExtensionType, body: impl FnOnce(&mut
 
 /// RFC 7301 §3.1 ProtocolNameList: `ProtocolName<1..2^8-1>` entries, at least one.
 fn read_protocol_names(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, InvalidMessage> {
-    let mut list = r.sub(LengthPrefix::U16)?;
+    read_opaque_list(r, LengthPrefix::U8, "ALPN protocol name", "ALPN")
+}
+
+/// A u16-prefixed list, not empty, of opaque items (each with `item_len`
+/// as its length prefix), none empty.
+fn read_opaque_list(
+    r: &mut Reader<'_>,
+    item_len: LengthPrefix,
+    item: &'static str,
+    list: &'static str,
+) -> Result<Vec<Vec<u8>>, InvalidMessage> {
+    let mut entries = r.sub(LengthPrefix::U16)?;
     let mut out = Vec::new();
-    while list.any_left() {
-        let name = list.opaque(LengthPrefix::U8)?;
-        if name.is_empty() {
-            return Err(InvalidMessage::EmptyList("ALPN protocol name"));
+    while entries.any_left() {
+        let entry = entries.opaque(item_len)?;
+        if entry.is_empty() {
+            return Err(InvalidMessage::EmptyList(item));
         }
-        out.push(name);
+        out.push(entry);
     }
     if out.is_empty() {
-        return Err(InvalidMessage::EmptyList("ALPN"));
+        return Err(InvalidMessage::EmptyList(list));
     }
     Ok(out)
 }
@@ -587,19 +598,7 @@ fn read_certificate_status(r: &mut Reader<'_>) -> Result<Vec<u8>, InvalidMessage
 /// RFC 6962 §3.3 SignedCertificateTimestampList:
 /// `SerializedSCT sct_list<1..2^16-1>`, each `opaque SerializedSCT<1..2^16-1>`.
 fn read_sct_list(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, InvalidMessage> {
-    let mut list = r.sub(LengthPrefix::U16)?;
-    let mut out = Vec::new();
-    while list.any_left() {
-        let sct = list.opaque(LengthPrefix::U16)?;
-        if sct.is_empty() {
-            return Err(InvalidMessage::EmptyList("SerializedSCT"));
-        }
-        out.push(sct);
-    }
-    if out.is_empty() {
-        return Err(InvalidMessage::EmptyList("sct_list"));
-    }
-    Ok(out)
+    read_opaque_list(r, LengthPrefix::U16, "SerializedSCT", "sct_list")
 }
 
 /// The extensions of one CertificateEntry (RFC 8446 §4.4.2). RFC 8446 §4.2

@@ -6,12 +6,18 @@ pub mod openssl;
 pub mod peer_lines;
 pub mod rustls_peer;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use ferrotls::msgs::enums::HandshakeType;
 use ferrotls::observe::{Direction, Event, Observer};
-use ferrotls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use ferrotls::{ClientConfig, ConnectionCommon, Error, RootCertStore, ServerConfig};
+use ferrotls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use ferrotls::time::TimeProvider;
+use ferrotls::{
+    ClientConfig, ClientConnection, ConnectionCommon, Error, RootCertStore, ServerConfig,
+    ServerConnection,
+};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -187,6 +193,40 @@ pub fn handshake(
         transfer(server, client)?;
     }
     panic!("handshake did not finish");
+}
+
+/// One connection to `name` to completion, including what the server
+/// sends after it (TLS 1.3 tickets).
+pub fn connect_to(
+    client: &ClientConfig,
+    server: &Arc<ServerConfig>,
+    name: &str,
+) -> (ClientConnection, ServerConnection) {
+    let mut c = ClientConnection::new(Arc::new(client.clone()), server_name(name)).unwrap();
+    let mut s = ServerConnection::new(server.clone()).unwrap();
+    handshake(&mut c, &mut s).unwrap();
+    transfer(&mut s, &mut c).unwrap();
+    (c, s)
+}
+
+/// A clock tests can move, for lifetimes and ticket ages.
+#[derive(Debug)]
+pub struct TestClock(AtomicU64);
+
+impl TestClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(AtomicU64::new(1_800_000_000)))
+    }
+
+    pub fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::Relaxed);
+    }
+}
+
+impl TimeProvider for TestClock {
+    fn now(&self) -> UnixTime {
+        UnixTime::since_unix_epoch(Duration::from_secs(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 /// Runs a handshake that must fail; then delivers the alert the failing
