@@ -50,13 +50,7 @@ struct Setup {
 }
 
 fn setup(version: ProtocolVersion) -> Setup {
-    let pki = TestPki::get(KeyType::EcdsaP256);
-    let clock = TestClock::new();
-    let mut client = pki.client_config();
-    client.versions = vec![version];
-    client.time = clock.clone();
-    let mut server = pki.server_config();
-    server.time = clock.clone();
+    let (client, server, clock) = clocked_configs(version);
     Setup {
         client,
         server: Arc::new(server),

@@ -20,17 +20,6 @@ use ferrotls::{
     ServerConnection,
 };
 
-fn configs(version: ProtocolVersion) -> (ClientConfig, ServerConfig, Arc<TestClock>) {
-    let pki = TestPki::get(KeyType::EcdsaP256);
-    let clock = TestClock::new();
-    let mut client = pki.client_config();
-    client.versions = vec![version];
-    client.time = clock.clone();
-    let mut server = pki.server_config();
-    server.time = clock.clone();
-    (client, server, clock)
-}
-
 fn connect(
     client: &ClientConfig,
     server: &Arc<ServerConfig>,
@@ -69,7 +58,7 @@ fn a_tls12_session_is_not_resumed_after_its_connection_failed() {
     // By ticket and by session ID; the client failing, or told by the
     // server's alert.
     for (tickets, client_fails) in [(true, true), (false, true), (true, false), (false, false)] {
-        let (client, mut server, _) = configs(ProtocolVersion::TLSv1_2);
+        let (client, mut server, _) = clocked_configs(ProtocolVersion::TLSv1_2);
         if !tickets {
             server.ticketer = None;
         }
@@ -87,7 +76,7 @@ fn a_tls12_session_is_not_resumed_after_its_connection_failed() {
 
 #[test]
 fn a_tls12_session_is_not_resumed_after_a_resumption_of_it_failed() {
-    let (client, server, _) = configs(ProtocolVersion::TLSv1_2);
+    let (client, server, _) = clocked_configs(ProtocolVersion::TLSv1_2);
     let server = Arc::new(server);
     connect(&client, &server);
     let (mut c, mut s) = connect(&client, &server);
@@ -100,7 +89,7 @@ fn a_tls12_session_is_not_resumed_after_a_resumption_of_it_failed() {
 fn the_server_forgets_a_stored_session_whose_connection_failed() {
     // The client still offers it (its copy, put back): the server's store
     // no longer has it. Tickets cannot be taken back, so by session ID.
-    let (client, mut server, _) = configs(ProtocolVersion::TLSv1_2);
+    let (client, mut server, _) = clocked_configs(ProtocolVersion::TLSv1_2);
     server.ticketer = None;
     let server = Arc::new(server);
     let (mut c, mut s) = connect(&client, &server);
@@ -114,7 +103,7 @@ fn the_server_forgets_a_stored_session_whose_connection_failed() {
 #[test]
 fn tls13_tickets_of_a_failed_connection_are_not_used() {
     for client_fails in [true, false] {
-        let (client, server, _) = configs(ProtocolVersion::TLSv1_3);
+        let (client, server, _) = clocked_configs(ProtocolVersion::TLSv1_3);
         let server = Arc::new(server);
         let (mut c, mut s) = connect(&client, &server);
         match client_fails {
@@ -128,7 +117,7 @@ fn tls13_tickets_of_a_failed_connection_are_not_used() {
 
 #[test]
 fn the_server_forgets_stored_tls13_tickets_whose_connection_failed() {
-    let (client, mut server, _) = configs(ProtocolVersion::TLSv1_3);
+    let (client, mut server, _) = clocked_configs(ProtocolVersion::TLSv1_3);
     let store = Arc::new(MemorySessionStore::new(100));
     server.ticketer = None;
     server.session_store = Some(store.clone() as Arc<dyn SessionStore>);
@@ -143,7 +132,7 @@ fn the_server_forgets_stored_tls13_tickets_whose_connection_failed() {
 fn a_stored_tls13_ticket_survives_a_replay_with_a_bad_binder() {
     // RFC 8446 §8.1: single use, but used only by a hello that proves it
     // holds the PSK: someone replaying the identity alone burns nothing.
-    let (client, mut server, _) = configs(ProtocolVersion::TLSv1_3);
+    let (client, mut server, _) = clocked_configs(ProtocolVersion::TLSv1_3);
     let store = Arc::new(MemorySessionStore::new(100));
     server.ticketer = None;
     server.session_store = Some(store.clone() as Arc<dyn SessionStore>);
@@ -169,7 +158,7 @@ fn a_tls12_session_is_offered_only_for_its_lifetime() {
     // RFC 5077 §3.3: the ticket's lifetime hint (here the server's 100 s
     // session_lifetime); RFC 5246 §7.4.1.2: 24 hours for a session ID.
     for tickets in [true, false] {
-        let (client, mut server, clock) = configs(ProtocolVersion::TLSv1_2);
+        let (client, mut server, clock) = clocked_configs(ProtocolVersion::TLSv1_2);
         server.session_lifetime = match tickets {
             true => Duration::from_secs(100),
             false => Duration::from_secs(7 * 24 * 3600),

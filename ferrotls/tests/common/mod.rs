@@ -209,6 +209,20 @@ pub fn connect_to(
     (c, s)
 }
 
+/// ECDSA P-256 configs for one version, both ends on one [`TestClock`].
+pub fn clocked_configs(
+    version: ferrotls::ProtocolVersion,
+) -> (ClientConfig, ServerConfig, Arc<TestClock>) {
+    let pki = TestPki::get(KeyType::EcdsaP256);
+    let clock = TestClock::new();
+    let mut client = pki.client_config();
+    client.versions = vec![version];
+    client.time = clock.clone();
+    let mut server = pki.server_config();
+    server.time = clock.clone();
+    (client, server, clock)
+}
+
 /// A clock tests can move, for lifetimes and ticket ages.
 #[derive(Debug)]
 pub struct TestClock(AtomicU64);
