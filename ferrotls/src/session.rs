@@ -4,7 +4,7 @@
 
 use core::fmt;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, DnsName, UnixTime};
@@ -481,12 +481,13 @@ impl ClientSessionCache {
         session
     }
 
-    /// Forgets `session` if it is still the one kept for `name`.
-    pub fn forget_tls12_session(&self, name: &str, session: &Arc<Tls12Session>) {
+    /// Forgets `session` if it is still the one kept for `name` (held
+    /// weakly: a session the cache dropped is not kept alive for this).
+    pub fn forget_tls12_session(&self, name: &str, session: &Weak<Tls12Session>) {
         self.with_existing(name, |e| {
             if e.tls12
                 .as_ref()
-                .is_some_and(|kept| Arc::ptr_eq(kept, session))
+                .is_some_and(|kept| Arc::as_ptr(kept) == session.as_ptr())
             {
                 e.tls12 = None;
             }

@@ -149,7 +149,10 @@ fn resume(hs: Handshake12, common: &mut CommonState) -> Result<Box<dyn State>, E
     // RFC 5246 §7.2.2: should the resumed connection fail, the session is
     // not resumed again.
     if let Some(cache) = hs.cx.config.session_cache.clone() {
-        let (name, resumed) = (hs.cx.server_name.to_str().into_owned(), session.clone());
+        let (name, resumed) = (
+            hs.cx.server_name.to_str().into_owned(),
+            Arc::downgrade(&session),
+        );
         common.forget_on_failure(move || cache.forget_tls12_session(&name, &resumed));
     }
     // RFC 5246 §7.4.1.3: a resumed session keeps its cipher suite.
@@ -285,7 +288,7 @@ impl SessionToSave {
             lifetime: self.lifetime,
             server_certificates: self.server_certificates,
         };
-        let kept = cache.set_tls12_session(&self.server_name, session);
+        let kept = Arc::downgrade(&cache.set_tls12_session(&self.server_name, session));
         let (cache, name) = (cache.clone(), self.server_name);
         common.forget_on_failure(move || cache.forget_tls12_session(&name, &kept));
     }

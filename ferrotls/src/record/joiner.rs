@@ -54,8 +54,9 @@ impl Joiner {
         };
         let message = message.to_vec();
         self.start += total;
+        // All used: the buffer goes too (an idle connection keeps none).
         if self.start == self.buf.len() {
-            self.buf.clear();
+            self.buf = Vec::new();
             self.start = 0;
         }
         Ok(Some(message))
@@ -101,6 +102,8 @@ mod tests {
         j.push(&[0, 0]);
         assert_eq!(j.pop().unwrap(), Some(vec![0, 0, 0, 0]));
         assert!(j.is_empty());
+        // Nothing waiting, nothing kept (idle connections hold no buffer).
+        assert_eq!(j.buf.capacity(), 0);
     }
 
     #[test]
