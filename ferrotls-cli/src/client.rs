@@ -81,8 +81,20 @@ fn handshake_only(conn: ClientConnection, sock: TcpStream) -> Result<(), CliErro
         .map_err(|e| CliError::Failed(format!("handshake failed: {e}")))?;
     eprintln!("ferrotls: connected {}", summary(&tls.conn));
     let _ = tls.close();
+    // What the server still sends (TLS 1.3 tickets, its close_notify) is
+    // read until it closes, within HANDSHAKE_TIMEOUT in all: a server
+    // trickling bytes does not keep us here.
+    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
     let mut sink = vec![0u8; CHUNK];
-    while matches!(tls.read(&mut sink), Ok(n) if n > 0) {}
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || tls.sock.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        if !matches!(tls.read(&mut sink), Ok(n) if n > 0) {
+            break;
+        }
+    }
     Ok(())
 }
 
