@@ -581,6 +581,9 @@ impl CommonState {
     /// middlebox-compatibility message (RFC 8446 Appendix D.4).
     pub fn send_change_cipher_spec(&mut self) -> Result<(), Error> {
         self.flush_handshake()?;
+        if self.sent_close_notify {
+            return Ok(());
+        }
         let mut out = Vec::with_capacity(6);
         write_header(
             &mut out,
@@ -626,8 +629,12 @@ impl CommonState {
         self.record_layer.trial_decrypt_budget = bytes;
     }
 
-    /// Cuts `data` into records of at most 2^14 bytes and protects them.
+    /// Cuts `data` into records of at most 2^14 bytes and protects them;
+    /// nothing after our close_notify (RFC 8446 §6.1).
     fn send_records(&mut self, typ: ContentType, data: &[u8]) -> Result<(), Error> {
+        if self.sent_close_notify {
+            return Ok(());
+        }
         for chunk in data.chunks(MAX_FRAGMENT_LEN) {
             let mut out = vec![0u8; self.record_layer.record_len(chunk.len())];
             self.record_layer.encrypt_into(typ, chunk, &mut out)?;
@@ -847,16 +854,18 @@ impl ConnectionCommon {
         if !self.common.handshake_complete {
             return Err(Error::HandshakeNotComplete);
         }
-        if self.deframer.pending() > 0 || !self.common.received_plaintext.is_empty() {
-            return Err(Error::ApiMisuse(
-                "bytes given to read_tls come first: process and read them before open_in_place",
-            ));
-        }
-        if self.common.received_close_notify {
+        // RFC 8446 §6.1: after close_notify the data has ended, whatever
+        // bytes came after it (they stay unread, as in the buffered API).
+        if self.common.received_close_notify && self.common.received_plaintext.is_empty() {
             return Ok(Opened {
                 peer_has_closed: true,
                 ..Opened::default()
             });
+        }
+        if self.deframer.pending() > 0 || !self.common.received_plaintext.is_empty() {
+            return Err(Error::ApiMisuse(
+                "bytes given to read_tls come first: process and read them before open_in_place",
+            ));
         }
         // Any answer (a KeyUpdate of ours) becomes records, as after
         // process_new_packets.
@@ -1265,9 +1274,11 @@ impl ConnectionCommon {
     pub fn send_close_notify(&mut self) {
         // RFC 8446 §6.2: a failed connection ended with its fatal alert.
         if !self.common.sent_close_notify && self.state.is_ok() {
-            self.common.sent_close_notify = true;
             let _ = self.common.flush_handshake();
             self.common.send_alert(Alert::close_notify());
+            // RFC 8446 §6.1: from here on nothing is sent, not even the
+            // rest of a handshake still in progress (send_records).
+            self.common.sent_close_notify = true;
         }
     }
 

@@ -121,7 +121,15 @@ fn write<T: Read + Write>(
 ) -> io::Result<usize> {
     complete_prior_io(conn, sock, idle_timeout)?;
     let n = conn.writer().write(buf)?;
-    conn.write_all_tls(sock)?;
+    // Once bytes are taken they are ours to send: an error now (EINTR,
+    // WouldBlock) must not make the caller write them again (io::Write:
+    // an error means nothing was written). They go out on the next write
+    // or flush, which finish pending output first.
+    if let Err(e) = conn.write_all_tls(sock) {
+        if n == 0 {
+            return Err(e);
+        }
+    }
     Ok(n)
 }
 
