@@ -18,6 +18,7 @@ use clap::Args;
 use ferrotls::pki_types::ServerName;
 use ferrotls::{ClientConfig, ClientConnection, StreamOwned};
 
+use crate::deadline::ByDeadline;
 use crate::keylog::KeyLogArgs;
 use crate::options::{alpn_label, group_label, TlsArgs};
 use crate::trust::{Trust, TrustArgs};
@@ -72,12 +73,9 @@ pub fn run(args: ClientArgs) -> Result<(), CliError> {
 /// close_notify and reading until the server closes — TLS 1.3 session
 /// tickets arrive after the handshake.
 fn handshake_only(conn: ClientConnection, sock: TcpStream) -> Result<(), CliError> {
-    let setup = |e: io::Error| CliError::Failed(format!("cannot set up the socket: {e}"));
-    sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))
-        .map_err(setup)?;
     let mut tls = StreamOwned::new(conn, sock);
     tls.conn
-        .complete_io(&mut tls.sock)
+        .complete_io(&mut ByDeadline::new(&tls.sock, HANDSHAKE_TIMEOUT))
         .map_err(|e| CliError::Failed(format!("handshake failed: {e}")))?;
     eprintln!("ferrotls: connected {}", summary(&tls.conn));
     let _ = tls.close();

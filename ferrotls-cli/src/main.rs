@@ -3,6 +3,7 @@
 
 mod certs;
 mod client;
+mod deadline;
 mod explain;
 mod keylog;
 mod options;

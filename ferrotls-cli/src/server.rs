@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use ferrotls::{ServerConfig, ServerConnection};
 
+use crate::deadline::ByDeadline;
 use crate::keylog::KeyLogArgs;
 use crate::options::{alpn_label, group_label, TlsArgs};
 use crate::{certs, CliError};
@@ -268,57 +269,6 @@ fn summary(conn: &ServerConnection) -> String {
         conn.server_name().map_or("none", |n| n.as_ref()),
         if conn.is_resumed() { " resumed" } else { "" },
     )
-}
-
-/// The socket for one step that must be over by a deadline: each read or
-/// write may wait only for what is left of it. (A socket timeout alone
-/// bounds one call: a client sending a byte every few seconds would never
-/// reach it.)
-struct ByDeadline<'a> {
-    sock: &'a TcpStream,
-    deadline: Instant,
-}
-
-impl<'a> ByDeadline<'a> {
-    fn new(sock: &'a TcpStream, within: Duration) -> Self {
-        Self {
-            sock,
-            deadline: Instant::now() + within,
-        }
-    }
-
-    fn left(&self) -> io::Result<Duration> {
-        match self.deadline.saturating_duration_since(Instant::now()) {
-            left if left.is_zero() => Err(io::ErrorKind::TimedOut.into()),
-            left => Ok(left),
-        }
-    }
-}
-
-impl Read for ByDeadline<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.sock.set_read_timeout(Some(self.left()?))?;
-        let mut sock = self.sock;
-        sock.read(buf)
-    }
-}
-
-impl Write for ByDeadline<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.sock.set_write_timeout(Some(self.left()?))?;
-        let mut sock = self.sock;
-        sock.write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.sock.set_write_timeout(Some(self.left()?))?;
-        let mut sock = self.sock;
-        sock.write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Sends all that is queued, within WRITE_TIMEOUT in all.

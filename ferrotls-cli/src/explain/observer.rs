@@ -52,10 +52,17 @@ pub struct ChainOutcome {
     pub result: Result<(), String>,
 }
 
+/// How many messages, secrets and keys one connection's recording keeps:
+/// a server sending KeyUpdates (or tickets) without end makes a trace
+/// that stops growing here (the rest is counted).
+const MAX_RECORDED: usize = 256;
+
 /// Everything observed during one connection.
 #[derive(Debug, Default)]
 pub struct Recording {
     pub steps: Vec<Step>,
+    /// Messages past MAX_RECORDED, counted but not kept.
+    pub steps_not_kept: usize,
     pub client_random: Option<[u8; 32]>,
     pub server_random: Option<[u8; 32]>,
     pub key_exchange: Option<KeyExchangeKind>,
@@ -98,7 +105,20 @@ impl Recorder {
 
     /// What was recorded so far (leaving an empty recording behind).
     pub fn take(&self) -> Recording {
-        std::mem::take(&mut *self.lock())
+        let mut rec = std::mem::take(&mut *self.lock());
+        if rec.steps_not_kept > 0 {
+            rec.steps.push(Step {
+                from: Party::Server,
+                kind: StepKind::Handshake,
+                name: format!(
+                    "... and {} more messages, not recorded (the first {MAX_RECORDED} are)",
+                    rec.steps_not_kept
+                ),
+                length: None,
+                encrypted: true,
+            });
+        }
+        rec
     }
 
     fn lock(&self) -> MutexGuard<'_, Recording> {
@@ -132,6 +152,19 @@ fn party(direction: Direction) -> Party {
 }
 
 fn record(rec: &mut Recording, event: &Event<'_>) {
+    let full = rec.steps.len() >= MAX_RECORDED;
+    if full
+        && matches!(
+            event,
+            Event::Message { .. } | Event::ChangeCipherSpec { .. } | Event::Alert { .. }
+        )
+    {
+        rec.steps_not_kept += 1;
+        return;
+    }
+    if full && matches!(event, Event::Secret { .. } | Event::TrafficKey { .. }) {
+        return;
+    }
     match event {
         Event::Message {
             direction,

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ferrotls::pki_types::ServerName;
 use ferrotls::{ClientConfig, ClientConnection, StreamOwned};
@@ -12,11 +12,16 @@ use ferrotls::{ClientConfig, ClientConnection, StreamOwned};
 use super::model::{Exchange, Party};
 use super::observer::Recorder;
 use crate::client;
+use crate::deadline::ByDeadline;
 
-/// How long connecting, each read and each write may take.
+/// How long connecting, the handshake, sending the request and reading
+/// the response may each take, in all.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of the response we keep (the rest is counted, not kept).
 const KEEP: usize = 4096;
+/// How much of a response we read before closing: a server that keeps
+/// sending does not keep us (and the trace it makes) growing.
+const MAX_RESPONSE: usize = 1 << 20;
 
 /// Where to connect and what to call the server.
 #[derive(Debug, Clone)]
@@ -35,9 +40,9 @@ pub fn run(
 ) -> Result<Exchange, String> {
     let mut conn = ClientConnection::new(Arc::new(config), target.name.clone())
         .map_err(|e| format!("cannot start a connection: {e}"))?;
-    let mut sock = client::connect(&target.host, target.port).map_err(|e| e.to_string())?;
+    let sock = client::connect(&target.host, target.port).map_err(|e| e.to_string())?;
     set_timeouts(&sock).map_err(|e| format!("cannot set up the socket: {e}"))?;
-    conn.complete_io(&mut sock)
+    conn.complete_io(&mut ByDeadline::new(&sock, IO_TIMEOUT))
         .map_err(|e| format!("handshake failed: {e}"))?;
     let mut stream = StreamOwned::new(conn, sock);
     stream
@@ -58,8 +63,12 @@ pub fn run(
             "the server closed TCP without close_notify (its response could have been cut short); the client sent close_notify".into()
         }
         (Ok(()), End::Timeout) => format!(
-            "the server sent nothing for {} s and kept the connection open; the client closed it with close_notify",
+            "the server had not ended its response {} s after the request and kept the connection open; the client closed it with close_notify",
             IO_TIMEOUT.as_secs()
+        ),
+        (Ok(()), End::TooMuch) => format!(
+            "the server was still sending after {} bytes; the client stopped reading and closed it with close_notify",
+            response.total
         ),
     };
     Ok(Exchange {
@@ -81,6 +90,7 @@ enum End {
     CloseNotify,
     TcpClosed,
     Timeout,
+    TooMuch,
 }
 
 struct Response {
@@ -94,7 +104,19 @@ fn read_response(
 ) -> Result<Response, String> {
     let mut buf = vec![0u8; 16 * 1024];
     let (mut total, mut kept) = (0, Vec::new());
+    let deadline = Instant::now() + IO_TIMEOUT;
     let end = loop {
+        if total >= MAX_RESPONSE {
+            break End::TooMuch;
+        }
+        // One deadline for the whole response, however it trickles in.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break End::Timeout;
+        }
+        if let Err(e) = stream.sock.set_read_timeout(Some(left)) {
+            return Err(format!("cannot set up the socket: {e}"));
+        }
         match stream.read(&mut buf) {
             Ok(0) => break End::CloseNotify,
             Ok(n) => {

@@ -103,13 +103,13 @@ fn with_retry_named(mut steps: Vec<Step>) -> Vec<Step> {
     let is = |s: &Step, from: Party, name: &str| {
         s.kind == StepKind::Handshake && s.from == from && s.name == name
     };
-    for i in 0..steps.len() {
-        let answered = steps[i + 1..]
-            .iter()
-            .any(|s| is(s, Party::Client, "ClientHello"));
-        if is(&steps[i], Party::Server, "ServerHello") && answered {
-            steps[i].name = "HelloRetryRequest".into();
+    // From the end: whether a ClientHello comes after this step.
+    let mut client_hello_later = false;
+    for step in steps.iter_mut().rev() {
+        if is(step, Party::Server, "ServerHello") && client_hello_later {
+            step.name = "HelloRetryRequest".into();
         }
+        client_hello_later |= is(step, Party::Client, "ClientHello");
     }
     steps
 }
