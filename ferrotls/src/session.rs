@@ -21,6 +21,10 @@ use crate::msgs::enums::{CipherSuite, ProtocolVersion};
 /// room in the ClientHello's extensions (whose length is 16 bits).
 pub const MAX_TICKET_LEN: usize = 16 * 1024;
 
+/// How far into the future a stored time may lie before it is taken for
+/// a clock that was wrong when it was made.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(60);
+
 /// RFC 8446 §4.6.1: servers MUST NOT use a ticket lifetime over 7 days.
 pub const MAX_TICKET_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -117,8 +121,14 @@ impl ServerSession {
     }
 
     /// What is left of `lifetime`, counted from the full handshake.
+    /// Nothing for a session dated more than MAX_CLOCK_SKEW into the
+    /// future (made while the clock was ahead): its age is unknown.
     pub fn lifetime_left(&self, now: UnixTime, lifetime: Duration) -> Duration {
-        let age = now.as_secs().saturating_sub(self.authenticated);
+        let now = now.as_secs();
+        if self.authenticated > now.saturating_add(MAX_CLOCK_SKEW.as_secs()) {
+            return Duration::ZERO;
+        }
+        let age = now.saturating_sub(self.authenticated);
         Duration::from_secs(lifetime.as_secs().saturating_sub(age))
     }
 }
@@ -256,26 +266,36 @@ impl TicketKeys {
         })
     }
 
-    /// Rotates if the current key is older than one period.
+    /// Rotates if the current key is older than one period. A key made
+    /// while the clock was ahead (dated more than MAX_CLOCK_SKEW into the
+    /// future) counts as due too: otherwise it would serve until the clock
+    /// caught up with it. The new key is made before anything changes, so
+    /// a failed draw loses no key.
     fn rotate(&self, keys: &mut TicketKeyPair, now: u64, period: Duration) -> Result<(), Error> {
         let period = period.as_secs().max(1);
-        let due = keys
-            .current
-            .as_ref()
-            .is_none_or(|k| now.saturating_sub(k.created) >= period);
-        if due {
-            keys.previous = keys.current.take();
-            keys.current = Some(self.fresh_key(now)?);
+        let older_than = |k: &TicketKey, limit: u64| {
+            k.created > now.saturating_add(MAX_CLOCK_SKEW.as_secs())
+                || now.saturating_sub(k.created) >= limit
+        };
+        if keys.current.as_ref().is_none_or(|k| older_than(k, period)) {
+            let fresh = self.fresh_key(now)?;
+            keys.previous = keys.current.replace(fresh);
         }
         // A previous key older than two periods is gone for good.
-        if keys
-            .previous
-            .as_ref()
-            .is_some_and(|k| now.saturating_sub(k.created) >= 2 * period)
-        {
+        let limit = period.saturating_mul(2);
+        if keys.previous.as_ref().is_some_and(|k| older_than(k, limit)) {
             keys.previous = None;
         }
         Ok(())
+    }
+
+    /// The key pair, even if a thread panicked holding it (a panicking
+    /// RandomSource, say): rotation leaves the pair consistent at every
+    /// step, and one panic must not end resumption for good.
+    fn lock_keys(&self) -> std::sync::MutexGuard<'_, TicketKeyPair> {
+        self.keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Seals `plaintext` into a ticket: key id ‖ nonce ‖ ciphertext ‖ tag.
@@ -285,10 +305,7 @@ impl TicketKeys {
         now: UnixTime,
         period: Duration,
     ) -> Result<Vec<u8>, Error> {
-        let mut keys = self
-            .keys
-            .lock()
-            .map_err(|_| Error::Internal("ticket keys poisoned"))?;
+        let mut keys = self.lock_keys();
         self.rotate(&mut keys, now.as_secs(), period)?;
         let key = keys
             .current
@@ -311,7 +328,7 @@ impl TicketKeys {
     /// Any failure (unknown key, tampering, truncation) is `None`: the
     /// client simply gets a full handshake.
     pub fn open(&self, ticket: &[u8], now: UnixTime, period: Duration) -> Option<Vec<u8>> {
-        let mut keys = self.keys.lock().ok()?;
+        let mut keys = self.lock_keys();
         self.rotate(&mut keys, now.as_secs(), period).ok()?;
         let header_len = TICKET_KEY_ID_LEN + NONCE_LEN;
         if ticket.len() < header_len + crate::crypto::aead::TAG_LEN {

@@ -430,7 +430,7 @@ impl NewSession {
         };
         if let (Some(store), false) = (&self.config.session_store, self.session_id.is_empty()) {
             let expires = UnixTime::since_unix_epoch(
-                Duration::from_secs(now.as_secs()) + self.config.session_lifetime,
+                Duration::from_secs(now.as_secs()).saturating_add(self.config.session_lifetime),
             );
             store.put(self.session_id.clone(), session.to_bytes(), expires);
             forget_on_failure(common, &self.config, &self.session_id);

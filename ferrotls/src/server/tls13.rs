@@ -366,7 +366,7 @@ fn send_tickets(
                 let mut id = vec![0u8; 32];
                 config.random.fill(&mut id)?;
                 let expires = rustls_pki_types::UnixTime::since_unix_epoch(
-                    Duration::from_secs(now.as_secs()) + lifetime,
+                    Duration::from_secs(now.as_secs()).saturating_add(lifetime),
                 );
                 if !store.put(id.clone(), session.to_bytes(), expires) {
                     break;

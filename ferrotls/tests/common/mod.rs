@@ -235,6 +235,11 @@ impl TestClock {
     pub fn advance(&self, secs: u64) {
         self.0.fetch_add(secs, Ordering::Relaxed);
     }
+
+    /// Sets the time (seconds since the epoch), forwards or back.
+    pub fn set(&self, secs: u64) {
+        self.0.store(secs, Ordering::Relaxed);
+    }
 }
 
 impl TimeProvider for TestClock {
