@@ -371,6 +371,15 @@ pub struct Tls13Ticket {
     pub alpn: Option<Vec<u8>>,
 }
 
+/// Whether something received at `received` is still good at `now` for
+/// `lifetime`; not if it is dated more than MAX_CLOCK_SKEW after `now`
+/// (the clock was ahead when it came: its age is unknown).
+fn within(received: UnixTime, now: UnixTime, lifetime: Duration) -> bool {
+    let (received, now) = (received.as_secs(), now.as_secs());
+    received <= now.saturating_add(MAX_CLOCK_SKEW.as_secs())
+        && now.saturating_sub(received) < lifetime.as_secs()
+}
+
 /// A short stand-in for a ticket's bytes (up to 16 KiB), kept to find
 /// the ticket again.
 pub fn ticket_fingerprint(ticket: &[u8]) -> [u8; 32] {
@@ -404,7 +413,7 @@ impl Tls12Session {
     /// RFC 5077 §3.3: "A client SHOULD delete the ticket and associated
     /// state when the time expires."
     pub fn expired(&self, now: UnixTime) -> bool {
-        now.as_secs().saturating_sub(self.received.as_secs()) >= self.lifetime.as_secs()
+        !within(self.received, now, self.lifetime)
     }
 
     /// The lifetime for a ticket with this hint (seconds; 0: unspecified).
@@ -482,7 +491,7 @@ impl ClientSessionCache {
     pub fn take_tls13_ticket(&self, name: &str, now: UnixTime) -> Option<Tls13Ticket> {
         self.with_existing(name, |e| {
             while let Some(t) = e.tickets.pop_back() {
-                if now.as_secs().saturating_sub(t.received.as_secs()) < u64::from(t.lifetime) {
+                if within(t.received, now, Duration::from_secs(u64::from(t.lifetime))) {
                     return Some(t);
                 }
             }

@@ -66,6 +66,28 @@ fn a_session_made_while_the_clock_was_ahead_does_not_outlive_its_lifetime() {
     assert!(!c.is_resumed(), "a session of unknown age resumed");
 }
 
+#[test]
+fn a_client_does_not_offer_what_it_got_while_its_clock_was_ahead() {
+    // The client side of the same: a TLS 1.2 session or TLS 1.3 ticket
+    // dated a year ahead has an unknown age and is not offered.
+    for version in [ProtocolVersion::TLSv1_2, ProtocolVersion::TLSv1_3] {
+        let (mut client, server, _) = clocked_configs(version);
+        let client_clock = TestClock::new();
+        client_clock.set(START + YEAR);
+        client.time = client_clock.clone();
+        let server = Arc::new(server);
+        connect_to(&client, &server, "localhost");
+        client_clock.set(START + 60);
+        let (c, _) = connect_to(&client, &server, "localhost");
+        assert!(!c.is_resumed(), "{version:?}");
+        // Its new session is dated right, and resumes.
+        assert!(
+            connect_to(&client, &server, "localhost").0.is_resumed(),
+            "{version:?}"
+        );
+    }
+}
+
 /// A random source that fails once when armed.
 #[derive(Debug)]
 struct FailOnce(AtomicBool);
