@@ -25,6 +25,17 @@ pub const MAX_TICKET_LEN: usize = 16 * 1024;
 /// a clock that was wrong when it was made.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(60);
 
+/// Seconds left of `lifetime` seconds for something stamped at `stamped`
+/// (all times in seconds since the epoch): none once it is that old, and
+/// none if it is dated more than MAX_CLOCK_SKEW after `now` (stamped while
+/// the clock was ahead: its age is unknown).
+pub(crate) fn secs_left(stamped: u64, now: u64, lifetime: u64) -> u64 {
+    if stamped > now.saturating_add(MAX_CLOCK_SKEW.as_secs()) {
+        return 0;
+    }
+    lifetime.saturating_sub(now.saturating_sub(stamped))
+}
+
 /// RFC 8446 §4.6.1: servers MUST NOT use a ticket lifetime over 7 days.
 pub const MAX_TICKET_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -120,16 +131,14 @@ impl ServerSession {
         self.lifetime_left(now, lifetime).is_zero()
     }
 
-    /// What is left of `lifetime`, counted from the full handshake.
-    /// Nothing for a session dated more than MAX_CLOCK_SKEW into the
-    /// future (made while the clock was ahead): its age is unknown.
+    /// What is left of `lifetime`, counted from the full handshake
+    /// ([`secs_left`]: nothing for a session dated in the future).
     pub fn lifetime_left(&self, now: UnixTime, lifetime: Duration) -> Duration {
-        let now = now.as_secs();
-        if self.authenticated > now.saturating_add(MAX_CLOCK_SKEW.as_secs()) {
-            return Duration::ZERO;
-        }
-        let age = now.saturating_sub(self.authenticated);
-        Duration::from_secs(lifetime.as_secs().saturating_sub(age))
+        Duration::from_secs(secs_left(
+            self.authenticated,
+            now.as_secs(),
+            lifetime.as_secs(),
+        ))
     }
 }
 
@@ -273,10 +282,7 @@ impl TicketKeys {
     /// a failed draw loses no key.
     fn rotate(&self, keys: &mut TicketKeyPair, now: u64, period: Duration) -> Result<(), Error> {
         let period = period.as_secs().max(1);
-        let older_than = |k: &TicketKey, limit: u64| {
-            k.created > now.saturating_add(MAX_CLOCK_SKEW.as_secs())
-                || now.saturating_sub(k.created) >= limit
-        };
+        let older_than = |k: &TicketKey, limit: u64| secs_left(k.created, now, limit) == 0;
         if keys.current.as_ref().is_none_or(|k| older_than(k, period)) {
             let fresh = self.fresh_key(now)?;
             keys.previous = keys.current.replace(fresh);
@@ -371,15 +377,6 @@ pub struct Tls13Ticket {
     pub alpn: Option<Vec<u8>>,
 }
 
-/// Whether something received at `received` is still good at `now` for
-/// `lifetime`; not if it is dated more than MAX_CLOCK_SKEW after `now`
-/// (the clock was ahead when it came: its age is unknown).
-fn within(received: UnixTime, now: UnixTime, lifetime: Duration) -> bool {
-    let (received, now) = (received.as_secs(), now.as_secs());
-    received <= now.saturating_add(MAX_CLOCK_SKEW.as_secs())
-        && now.saturating_sub(received) < lifetime.as_secs()
-}
-
 /// A short stand-in for a ticket's bytes (up to 16 KiB), kept to find
 /// the ticket again.
 pub fn ticket_fingerprint(ticket: &[u8]) -> [u8; 32] {
@@ -413,7 +410,11 @@ impl Tls12Session {
     /// RFC 5077 §3.3: "A client SHOULD delete the ticket and associated
     /// state when the time expires."
     pub fn expired(&self, now: UnixTime) -> bool {
-        !within(self.received, now, self.lifetime)
+        secs_left(
+            self.received.as_secs(),
+            now.as_secs(),
+            self.lifetime.as_secs(),
+        ) == 0
     }
 
     /// The lifetime for a ticket with this hint (seconds; 0: unspecified).
@@ -491,7 +492,8 @@ impl ClientSessionCache {
     pub fn take_tls13_ticket(&self, name: &str, now: UnixTime) -> Option<Tls13Ticket> {
         self.with_existing(name, |e| {
             while let Some(t) = e.tickets.pop_back() {
-                if within(t.received, now, Duration::from_secs(u64::from(t.lifetime))) {
+                let left = secs_left(t.received.as_secs(), now.as_secs(), t.lifetime.into());
+                if left > 0 {
                     return Some(t);
                 }
             }

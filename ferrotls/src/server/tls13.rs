@@ -21,7 +21,7 @@ use crate::msgs::handshake::{
     NewSessionTicket13, ServerHello,
 };
 use crate::observe::{Event, KeyExchangeKind, KeyStage, SecretKind};
-use crate::session::{ServerSession, MAX_TICKET_LIFETIME};
+use crate::session::{secs_left, ServerSession, MAX_TICKET_LIFETIME};
 use crate::suites::Tls13CipherSuite;
 use crate::tls13::key_schedule::{
     finished_verify_data, resumption_psk, ApplicationSecrets, EarlySecret, MasterSecret,
@@ -337,9 +337,8 @@ fn send_tickets(
     let now = config.time.now();
     // RFC 8446 §4.6.1: what is left of the session's lifetime (at most 7
     // days), counted from the full handshake; none left, no tickets.
-    let age = now.as_secs().saturating_sub(authenticated);
     let lifetime = config.session_lifetime.min(MAX_TICKET_LIFETIME).as_secs();
-    let lifetime = Duration::from_secs(lifetime.saturating_sub(age));
+    let lifetime = Duration::from_secs(secs_left(authenticated, now.as_secs(), lifetime));
     if lifetime.is_zero() {
         return Ok(());
     }
