@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use ferrotls::pki_types::ServerName;
-use ferrotls::{ClientConfig, ClientConnection, StreamOwned};
+use ferrotls::{ClientConfig, ClientConnection, Stream, StreamOwned};
 
 use crate::deadline::ByDeadline;
 use crate::keylog::KeyLogArgs;
@@ -82,17 +82,10 @@ fn handshake_only(conn: ClientConnection, sock: TcpStream) -> Result<(), CliErro
     // What the server still sends (TLS 1.3 tickets, its close_notify) is
     // read until it closes, within HANDSHAKE_TIMEOUT in all: a server
     // trickling bytes does not keep us here.
-    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+    let mut sock = ByDeadline::new(&tls.sock, HANDSHAKE_TIMEOUT);
+    let mut rest = Stream::new(&mut tls.conn, &mut sock);
     let mut sink = vec![0u8; CHUNK];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || tls.sock.set_read_timeout(Some(left)).is_err() {
-            break;
-        }
-        if !matches!(tls.read(&mut sink), Ok(n) if n > 0) {
-            break;
-        }
-    }
+    while matches!(rest.read(&mut sink), Ok(n) if n > 0) {}
     Ok(())
 }
 

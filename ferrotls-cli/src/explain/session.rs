@@ -4,10 +4,10 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ferrotls::pki_types::ServerName;
-use ferrotls::{ClientConfig, ClientConnection, StreamOwned};
+use ferrotls::{ClientConfig, ClientConnection, Stream, StreamOwned};
 
 use super::model::{Exchange, Party};
 use super::observer::Recorder;
@@ -104,18 +104,12 @@ fn read_response(
 ) -> Result<Response, String> {
     let mut buf = vec![0u8; 16 * 1024];
     let (mut total, mut kept) = (0, Vec::new());
-    let deadline = Instant::now() + IO_TIMEOUT;
+    // One deadline for the whole response, however it trickles in.
+    let mut sock = ByDeadline::new(&stream.sock, IO_TIMEOUT);
+    let mut stream = Stream::new(&mut stream.conn, &mut sock);
     let end = loop {
         if total >= MAX_RESPONSE {
             break End::TooMuch;
-        }
-        // One deadline for the whole response, however it trickles in.
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break End::Timeout;
-        }
-        if let Err(e) = stream.sock.set_read_timeout(Some(left)) {
-            return Err(format!("cannot set up the socket: {e}"));
         }
         match stream.read(&mut buf) {
             Ok(0) => break End::CloseNotify,
