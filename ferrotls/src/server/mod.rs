@@ -54,3 +54,15 @@ impl DerefMut for ServerConnection {
         &mut self.inner
     }
 }
+
+/// RFC 5246 §7.2.2 / RFC 8446 §6.2: what this connection kept in our
+/// session store under `key` (a TLS 1.2 session ID, a TLS 1.3 ticket) is
+/// removed if the connection fails. Sealed tickets cannot be taken back.
+fn forget_stored_on_failure(common: &mut CommonState, config: &ServerConfig, key: &[u8]) {
+    if let (Some(store), false) = (config.session_store.clone(), key.is_empty()) {
+        let (key, time) = (key.to_vec(), config.time.clone());
+        common.forget_on_failure(move || {
+            store.take(&key, time.now());
+        });
+    }
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 use rustls_pki_types::{DnsName, UnixTime};
 
 use super::config::{CertifiedKey, ClientHelloInfo, ServerConfig};
+use super::forget_stored_on_failure;
 use crate::codec::{Codec, LengthPrefix, Reader};
 use crate::conn::{expect_finished, inappropriate, CommonState, Message, Side, State};
 use crate::crypto::hash::Digest;
@@ -117,18 +118,6 @@ fn server_random(config: &ServerConfig, common: &CommonState) -> Result<[u8; 32]
     }
     common.observe(|| Event::ServerRandom(&random));
     Ok(random)
-}
-
-/// RFC 5246 §7.2.2: a session whose connection fails is not resumed
-/// again; one kept in our store under `session_id` is removed then
-/// (tickets cannot be taken back).
-fn forget_on_failure(common: &mut CommonState, config: &Arc<ServerConfig>, session_id: &[u8]) {
-    if let (Some(store), false) = (config.session_store.clone(), session_id.is_empty()) {
-        let (id, time) = (session_id.to_vec(), config.time.clone());
-        common.forget_on_failure(move || {
-            store.take(&id, time.now());
-        });
-    }
 }
 
 /// A session the client offered — by RFC 5077 ticket or by session ID —
@@ -264,7 +253,7 @@ impl Hello12<'_> {
         );
         let master = MasterSecret12::from_stored(suite, session.secret.clone());
         common.secret(SecretKind::MasterSecret, master.secret());
-        forget_on_failure(common, &self.config, &self.hello.session_id);
+        forget_stored_on_failure(common, &self.config, &self.hello.session_id);
         // RFC 5077 §3.3: a renewed ticket for the same session. It keeps
         // the session's creation time: session_lifetime counts from the
         // full handshake that made the master secret, so resuming at least
@@ -433,7 +422,7 @@ impl NewSession {
                 Duration::from_secs(now.as_secs()).saturating_add(self.config.session_lifetime),
             );
             store.put(self.session_id.clone(), session.to_bytes(), expires);
-            forget_on_failure(common, &self.config, &self.session_id);
+            forget_stored_on_failure(common, &self.config, &self.session_id);
         }
         if self.issue_ticket {
             send_ticket(&self.config, common, transcript, &session)?;

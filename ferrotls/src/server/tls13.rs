@@ -371,10 +371,7 @@ fn send_tickets(
                     break;
                 }
                 // RFC 8446 §6.2: a failed connection's tickets are discarded.
-                let (store, key, time) = (store.clone(), id.clone(), config.time.clone());
-                common.forget_on_failure(move || {
-                    store.take(&key, time.now());
-                });
+                super::forget_stored_on_failure(common, config, &id);
                 id
             }
             (None, None) => break,
